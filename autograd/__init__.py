@@ -1,0 +1,36 @@
+"""gradspace's engine: Tensors that record how they were made, and backpropagation through them.
+
+    >>> from autograd import Tensor
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    Tensor([2., 4., 6.])
+"""
+from autograd.dtypes import get_default_dtype, set_default_dtype
+from autograd.factories import (arange, cat, eye, full, manual_seed, ones, ones_like, rand,
+                                randint, randn, stack, where, zeros, zeros_like)
+from autograd.functional import (GradcheckError, directional_derivative, grad, gradcheck,
+                                 gradgradcheck, hessian, hvp, jacobian, jvp, value_and_grad,
+                                 vjp)
+from autograd.function import Function
+from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd.gradients import gradients
+from autograd.tensor import RowSparseGrad, Tensor, tensor
+
+__all__ = [
+    "Tensor", "tensor", "RowSparseGrad", "Function",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "set_default_dtype", "get_default_dtype", "manual_seed",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
+    "randn", "rand", "randint", "cat", "stack", "where",
+    "gradients", "grad", "value_and_grad", "vjp", "jvp", "directional_derivative",
+    "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError",
+]
+
+
+def __getattr__(name):
+    # The drawing module pulls in graphviz: load it only when someone asks for it.
+    if name == "viz":
+        import importlib
+        return importlib.import_module("autograd.viz")
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

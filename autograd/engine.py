@@ -1,0 +1,98 @@
+"""The backward pass: walk the graph from the roots in reverse topological order, applying the
+chain rule at each node. The engine knows nothing of particular operations; it sees tensors
+(`grad_fn`, `_requires_grad`, `_hooks`, `.grad`) and nodes (`inputs`, `backward`, `release`).
+
+Gradients live in a dict local to the walk, keyed by tensor identity, and each is dropped as
+soon as its tensor is processed. The walk is iterative, so graph depth is limited by memory only.
+"""
+from autograd.grad_mode import set_grad_enabled
+
+FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
+         "were freed by the first backward(). Pass retain_graph=True to the first call if you "
+         "need to run backward through it again.")
+
+
+def topological_order(roots):
+    """Tensors that require grad and lead to `roots`, each after all of its inputs."""
+    order, seen = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t.grad_fn
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(FREED)
+            for parent in fn.inputs:
+                if parent._requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def steps(roots, root_grads, retain_graph=False, targets=None):
+    """Run the chain rule node by node, yielding (tensor, grad, input_grads) after each node.
+
+    With `targets` (tensor ids), only the part of the graph that leads to a target is walked,
+    and the gradients reaching targets are collected in the dict returned at the end (through
+    StopIteration.value) instead of being accumulated into leaves' .grad.
+    """
+    order = topological_order(roots)
+    if targets is not None:
+        useful = set(targets)
+        for t in order:                              # inputs come first, so one pass suffices
+            fn = t.grad_fn
+            if fn is not None and any(id(p) in useful for p in fn.inputs):
+                useful.add(id(t))
+    grads = {}
+    for root, g in zip(roots, root_grads):
+        grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
+    found = {}
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None or (targets is not None and id(t) not in useful):
+            continue
+        if t._hooks:
+            for hook in t._hooks:
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        fn = t.grad_fn
+        if targets is not None and id(t) in targets:
+            found[id(t)] = g
+        if fn is None:
+            if targets is None:
+                t.grad = g if t.grad is None else t.grad + g
+            yield t, g, ()
+            continue
+        input_grads = fn.backward(g, t)
+        for parent, pg in zip(fn.inputs, input_grads):
+            if pg is None or not parent._requires_grad:
+                continue
+            # The one place broadcasting and dtype promotion are undone.
+            if pg.shape != parent.shape:
+                pg = pg.sum_to_size(parent.shape)
+            if pg.dtype != parent.dtype:
+                pg = pg.to(parent.dtype)
+            key = id(parent)
+            grads[key] = pg if key not in grads else grads[key] + pg
+        if not retain_graph:
+            fn.release()
+        yield t, g, input_grads
+    return found
+
+
+def backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):
+    """Run the whole walk; returns the gradients that reached `targets` (a dict by id)."""
+    with set_grad_enabled(create_graph):
+        walk = steps(roots, root_grads, retain_graph, targets)
+        while True:
+            try:
+                next(walk)
+            except StopIteration as done:
+                return done.value

@@ -1,0 +1,132 @@
+"""Making tensors: constants, ranges, random draws, and joining tensors together."""
+import numpy as np
+
+from autograd.dtypes import check_dtype, defaults
+from autograd.ops.elementwise import Where
+from autograd.ops.shape import Cat
+from autograd.tensor import Tensor
+
+
+class _Random:
+    generator = np.random.default_rng()
+
+
+random_state = _Random()
+
+
+def manual_seed(seed):
+    """Seed the generator behind randn, rand, randint and nn's initializations and dropout."""
+    random_state.generator = np.random.default_rng(seed)
+    return random_state.generator
+
+
+def _float(dtype):
+    return defaults.float_dtype if dtype is None else check_dtype(dtype)
+
+
+def _shape(shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if dtype is None and isinstance(fill_value, (bool, int)):
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    return Tensor(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(t.shape, t.dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones(t.shape, t.dtype if dtype is None else dtype),
+                  requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Like range(): integers when start, end and step are ints, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is None:
+        dtype = np.int64 if values.dtype.kind == "i" else defaults.float_dtype
+    return Tensor(values.astype(dtype), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad=False):
+    """Standard normal samples from the generator that manual_seed sets."""
+    values = random_state.generator.standard_normal(_shape(shape))
+    return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad=False):
+    """Uniform samples in [0, 1) from the generator that manual_seed sets."""
+    values = random_state.generator.random(_shape(shape))
+    return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64):
+    """Integers in [low, high) (or [0, low) when high is None)."""
+    if high is None:
+        low, high = 0, low
+    return Tensor(random_state.generator.integers(low, high, size=size).astype(dtype))
+
+
+def _tensors(tensors, op):
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty sequence of tensors")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = _tensors(tensors, "cat")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"cat: dim {dim} is out of range for {ndim} dims")
+    return Cat.apply(*tensors, dim=dim % ndim)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dim."""
+    tensors = _tensors(tensors, "stack")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"stack: dim {dim} is out of range for {ndim} dims")
+    return Cat.apply(*[t.unsqueeze(dim) for t in tensors], dim=dim % ndim)
+
+
+def where(condition, a, b):
+    """a where condition is true, else b; the gradient flows to the chosen side only."""
+    condition = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if condition.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    if isinstance(a, Tensor):
+        b = a._lift(b)
+    elif isinstance(b, Tensor):
+        a = b._lift(a)
+    else:
+        a, b = Tensor(a), Tensor(b)
+    return Where.apply(condition, a, b)

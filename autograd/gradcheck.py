@@ -1,0 +1,129 @@
+"""Gradient checking: compare the engine's derivatives with central finite differences.
+
+    numeric  d f_j / d x_k  ~=  (f(x + eps e_k) - f(x - eps e_k))_j / (2 eps)     error O(eps^2)
+
+Everything runs in float64, where eps = 1e-6 leaves about 1e-10 of rounding error.
+"""
+import numpy as np
+
+from autograd import engine
+from autograd.factories import cat
+from autograd.grad_mode import enable_grad
+from autograd.gradients import gradients
+from autograd.tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """An analytic derivative disagrees with its finite-difference estimate."""
+
+
+def _prepare(inputs):
+    """Float64 leaf copies of the floating inputs (all of them are checked); others as given.
+
+    To hold a floating input fixed, close over it in f instead of passing it.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    prepared, checked = [], []
+    for i, x in enumerate(inputs):
+        data = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if data.dtype.kind == "f":
+            t = Tensor(data.astype(np.float64), requires_grad=True)
+            checked.append(i)
+        else:
+            t = x if isinstance(x, Tensor) else Tensor(data)
+        prepared.append(t)
+    if not checked:
+        raise ValueError("gradcheck: no floating input to check")
+    return prepared, checked
+
+
+def _evaluate(f, args, where):
+    out = f(*args)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{where}: f must return a Tensor, got {type(out).__name__}")
+    return out
+
+
+def _analytic_jacobians(f, args, checked):
+    """J[i] of shape (out.size, args[i].size) for each checked input, by reverse mode."""
+    with enable_grad():
+        out = _evaluate(f, args, "gradcheck")
+        jac = {i: np.zeros((out.data.size, args[i].data.size)) for i in checked}
+        if not out.requires_grad:
+            return out, jac                              # f does not depend on the inputs
+        targets = {id(args[i]): i for i in checked}
+        for j in range(out.data.size):
+            seed = np.zeros(out.shape)
+            seed.flat[j] = 1.0
+            found = engine.backward([out], [Tensor(seed)], retain_graph=True, targets=targets)
+            for key, g in found.items():
+                jac[targets[key]][j] = np.asarray(g.data, dtype=np.float64).reshape(-1)
+    return out, jac
+
+
+def _numeric_jacobian(f, args, i, eps, out_size):
+    x = args[i].data
+    jac = np.zeros((out_size, x.size))
+    with enable_grad():     # f may itself differentiate (gradgradcheck checks a backward pass)
+        for k in range(x.size):
+            original = x.flat[k]
+            x.flat[k] = original + eps
+            plus = np.asarray(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
+            x.flat[k] = original - eps
+            minus = np.asarray(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
+            x.flat[k] = original
+            jac[:, k] = (plus - minus) / (2 * eps)
+    return jac
+
+
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Check every derivative of f at `inputs` against central finite differences, in float64.
+
+    f takes the inputs as positional Tensors and returns a Tensor of any shape. Returns True,
+    or raises GradcheckError naming the input, the element, and both values.
+    """
+    args, checked = _prepare(inputs)
+    out, analytic = _analytic_jacobians(f, args, checked)
+    if out.dtype != np.float64:
+        raise GradcheckError(f"gradcheck: f returned {out.dtype}; it must compute in float64 "
+                             f"for finite differences to be meaningful")
+    for i in checked:
+        numeric = _numeric_jacobian(f, args, i, eps, out.data.size)
+        bad = np.abs(analytic[i] - numeric) > atol + rtol * np.abs(numeric)
+        if bad.any():
+            j, k = np.argwhere(bad)[0]
+            element = np.unravel_index(k, args[i].shape) if args[i].ndim else ()
+            output = np.unravel_index(j, out.shape) if out.ndim else ()
+            raise GradcheckError(
+                f"gradcheck: derivative of output {tuple(map(int, output))} with respect to "
+                f"input {i} at element {tuple(map(int, element))}: analytic "
+                f"{analytic[i][j, k]:.10g}, numeric {numeric[j, k]:.10g} "
+                f"({int(bad.sum())} of {bad.size} entries differ)")
+    return True
+
+
+def gradgradcheck(f, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check second derivatives: gradcheck of x, v -> v^T J_f(x), the backward pass of f.
+
+    v (grad_outputs) is random unless given; it is checked too, which tests that each backward
+    is linear in the incoming gradient.
+    """
+    args, checked = _prepare(inputs)
+    with enable_grad():
+        out = _evaluate(f, args, "gradgradcheck")
+    if grad_outputs is None:
+        grad_outputs = np.random.default_rng(seed).standard_normal(out.shape)
+    grad_outputs = np.asarray(getattr(grad_outputs, "data", grad_outputs), dtype=np.float64)
+    n = len(args)
+
+    def backward_of_f(*xs_and_v):
+        xs, v = list(xs_and_v[:n]), xs_and_v[n]
+        out = f(*xs)
+        grads = gradients(out, [xs[i] for i in checked], v, create_graph=True)
+        return _flat_cat(grads)
+
+    return gradcheck(backward_of_f, tuple(args) + (grad_outputs,), eps, atol, rtol)
+
+
+def _flat_cat(tensors):
+    return cat([t.reshape(-1) for t in tensors])

@@ -1,0 +1,39 @@
+"""gradients(outputs, inputs, grad_outputs): the engine-level derivative that every transform in
+autograd.functional is built on (torch.autograd.grad)."""
+import numpy as np
+
+from autograd import engine
+from autograd.tensor import Tensor
+
+
+def gradients(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """d(outputs)/d(inputs) contracted with grad_outputs, without touching any .grad.
+
+    The engine-level primitive behind every transform here (torch.autograd.grad). An input that
+    the outputs do not depend on gets zeros.
+    """
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    roots, seeds = [], []
+    for out, seed in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            continue                                # a constant output contributes nothing
+        roots.append(out)
+        seeds.append(out._root_gradient(seed, "gradients"))
+    found = {}
+    if roots:
+        found = engine.backward(roots, seeds, create_graph=create_graph,
+                                retain_graph=create_graph if retain_graph is None
+                                else retain_graph,
+                                targets={id(x) for x in inputs})
+    return [_dense(found.get(id(x)), x) for x in inputs]
+
+
+def _dense(g, x):
+    if g is None:
+        return Tensor(np.zeros(x.shape, x.dtype))
+    return g._constant(g.data) if getattr(g, "is_sparse", False) else g

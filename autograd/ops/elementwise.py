@@ -1,0 +1,314 @@
+"""Elementwise primitives. Inputs broadcast as in numpy; each backward returns gradients of the
+broadcast shape and the engine sums them back to each input's shape.
+
+Subgradients at kinks (as PyTorch): relu'(0) = 0, |x|'(0) = 0, clamp passes the gradient at
+its bounds, maximum/minimum split the gradient evenly between tied inputs.
+"""
+import numpy as np
+
+from autograd.function import Function
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad, out):
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad, out):
+        return grad, -grad
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (grad * b if need_a else None,
+                grad * a if need_b else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (grad / b if need_a else None,           # d(a/b)/da = 1/b
+                -grad * out / b if need_b else None)    # d(a/b)/db = -a/b^2
+
+
+class Pow(Function):
+    def forward(self, a, p):
+        return a ** p
+
+    def backward(self, grad, out):
+        a, p = self.inputs
+        need_a, need_p = self.needs_input_grad
+        return (grad * p * a ** (p - 1) if need_a else None,   # d(a^p)/da = p a^(p-1)
+                grad * out * a.log() if need_p else None)     # d(a^p)/dp = a^p log a
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad, out):
+        return (-grad,)
+
+
+class Exp(Function):
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, grad, out):
+        return (grad * out,)                 # d(e^a)/da = e^a
+
+
+class Log(Function):
+    def forward(self, a):
+        return np.log(a)
+
+    def backward(self, grad, out):
+        return (grad / self.inputs[0],)      # d(log a)/da = 1/a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        return np.sqrt(a)
+
+    def backward(self, grad, out):
+        return (grad * 0.5 / out,)           # d(sqrt a)/da = 1 / (2 sqrt a)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        return np.tanh(a)
+
+    def backward(self, grad, out):
+        return (grad * (1 - out * out),)     # d(tanh a)/da = 1 - tanh^2 a
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        return 0.5 * (1 + np.tanh(0.5 * a))  # = 1 / (1 + e^-a), without overflow for large |a|
+
+    def backward(self, grad, out):
+        return (grad * out * (1 - out),)     # d(s)/da = s (1 - s)
+
+
+class Relu(Function):
+    def forward(self, a):
+        return np.maximum(a, 0)
+
+    def backward(self, grad, out):
+        return (grad * (self.inputs[0] > 0),)
+
+
+class Abs(Function):
+    def forward(self, a):
+        return np.abs(a)
+
+    def backward(self, grad, out):
+        return (grad * self.inputs[0].sign(),)
+
+
+class Sin(Function):
+    def forward(self, a):
+        return np.sin(a)
+
+    def backward(self, grad, out):
+        return (grad * self.inputs[0].cos(),)
+
+
+class Cos(Function):
+    def forward(self, a):
+        return np.cos(a)
+
+    def backward(self, grad, out):
+        return (-grad * self.inputs[0].sin(),)
+
+
+class Clamp(Function):
+    __slots__ = ("low", "high")
+
+    def forward(self, a, low=None, high=None):
+        self.low, self.high = low, high
+        return np.clip(a, low, high)
+
+    def backward(self, grad, out):
+        a = self.inputs[0]
+        if self.low is not None:
+            grad = grad * (a >= self.low)
+        if self.high is not None:
+            grad = grad * (a <= self.high)
+        return (grad,)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        tie = grad * (a == b) * 0.5
+        return grad * (a > b) + tie, grad * (a < b) + tie
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        tie = grad * (a == b) * 0.5
+        return grad * (a < b) + tie, grad * (a > b) + tie
+
+
+class Where(Function):
+    def forward(self, condition, a, b):
+        return np.where(condition, a, b)
+
+    def backward(self, grad, out):
+        condition = self.inputs[0]
+        return None, grad * condition, grad * ~condition
+
+
+class Cast(Function):
+    def forward(self, a, dtype=None):
+        return a.astype(dtype)
+
+    def backward(self, grad, out):
+        return (grad,)                       # the engine casts it back to the input's dtype
+
+
+class ElementwiseMethods:
+    """The Tensor methods of this family (mixed into Tensor)."""
+    __slots__ = ()
+
+    def __add__(self, other):
+        return Add.apply(self, self._lift(other))
+
+    def __radd__(self, other):
+        return Add.apply(self._lift(other), self)
+
+    def __sub__(self, other):
+        return Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other):
+        return Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other):
+        return Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other):
+        return Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other):
+        return Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other):
+        return Div.apply(self._lift(other), self)
+
+    def __pow__(self, exponent):
+        return Pow.apply(self, self._lift(exponent))
+
+    def __rpow__(self, base):
+        return Pow.apply(self._lift(base), self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def sqrt(self):
+        return Sqrt.apply(self)
+
+    def tanh(self):
+        return Tanh.apply(self)
+
+    def sigmoid(self):
+        return Sigmoid.apply(self)
+
+    def relu(self):
+        return Relu.apply(self)
+
+    def abs(self):
+        return Abs.apply(self)
+
+    def sin(self):
+        return Sin.apply(self)
+
+    def cos(self):
+        return Cos.apply(self)
+
+    def clamp(self, min=None, max=None):
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return Clamp.apply(self, low=min, high=max)
+
+    def maximum(self, other):
+        return Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other):
+        return Minimum.apply(self, self._lift(other))
+
+    def to(self, dtype):
+        """This tensor in another dtype (differentiable between float dtypes)."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else Cast.apply(self, dtype=dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    # Comparisons and logic: results are bool tensors outside the graph.
+    def __lt__(self, other):
+        return self._constant(self.data < self._lift(other).data)
+
+    def __le__(self, other):
+        return self._constant(self.data <= self._lift(other).data)
+
+    def __gt__(self, other):
+        return self._constant(self.data > self._lift(other).data)
+
+    def __ge__(self, other):
+        return self._constant(self.data >= self._lift(other).data)
+
+    def __eq__(self, other):
+        return self._constant(self.data == self._lift(other).data)
+
+    def __ne__(self, other):
+        return self._constant(self.data != self._lift(other).data)
+
+    def __and__(self, other):
+        return self._constant(self.data & self._lift(other).data)
+
+    def __or__(self, other):
+        return self._constant(self.data | self._lift(other).data)
+
+    def __invert__(self):
+        return self._constant(~self.data)
+
+    def sign(self):
+        """-1, 0 or 1 elementwise; no gradient (its derivative is 0 almost everywhere)."""
+        return self._constant(np.sign(self.data))

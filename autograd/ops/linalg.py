@@ -1,0 +1,48 @@
+"""Matrix multiplication, with numpy's rules for 1-d operands and batch broadcasting."""
+import numpy as np
+
+from autograd.function import Function
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("both operands must have at least 1 dim (use * for scalars)")
+        return np.matmul(a, b)
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:                     # dot product: out = a . b
+            return (grad * b if need_a else None, grad * a if need_b else None)
+        if a.ndim == 1:                                     # (n) @ (..., n, m) -> (..., m)
+            g = grad.unsqueeze(-2)
+            return ((g @ b.mT).squeeze(-2) if need_a else None,
+                    a.unsqueeze(-1) @ g if need_b else None)
+        if b.ndim == 1:                                     # (..., n, m) @ (m) -> (..., n)
+            g = grad.unsqueeze(-1)
+            return (g @ b.unsqueeze(-2) if need_a else None,
+                    (a.mT @ g).squeeze(-1) if need_b else None)
+        return (grad @ b.mT if need_a else None,            # dL/dA = G B^T
+                a.mT @ grad if need_b else None)            # dL/dB = A^T G
+
+
+class LinalgMethods:
+    """The Tensor methods of this family (mixed into Tensor)."""
+    __slots__ = ()
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, self._lift(other))
+
+    def __rmatmul__(self, other):
+        return MatMul.apply(self._lift(other), self)
+
+    def matmul(self, other):
+        return self @ other
+
+    def dot(self, other):
+        """Inner product of two 1-d tensors."""
+        if self.ndim != 1 or self._lift(other).ndim != 1:
+            raise ValueError(f"dot: expects two 1-d tensors, got shapes {self.shape} and "
+                             f"{self._lift(other).shape}")
+        return self @ other

@@ -1,0 +1,154 @@
+"""Reductions. Sum, max and min are primitives; mean, var, logsumexp, softmax and log_softmax
+are compositions of them and have no backward of their own.
+
+`dim` is None (every axis), an int, or a tuple of ints; negative values count from the end.
+"""
+import numpy as np
+
+from autograd.function import Function
+
+
+def normalize_dims(dim, ndim, op):
+    """`dim` as a sorted tuple of non-negative axes (all axes when None), checked against ndim."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+        out.append(int(d) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dim} repeats an axis")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def kept_shape(shape, dims):
+    """The shape of a reduction over `dims` with keepdim=True."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    __slots__ = ("dims", "keepdim")
+
+    def forward(self, a, dims=(), keepdim=False):
+        self.dims, self.keepdim = dims, keepdim
+        return np.sum(a, axis=dims, keepdims=keepdim)
+
+    def backward(self, grad, out):
+        shape = self.inputs[0].shape
+        if not self.keepdim:
+            grad = grad.reshape(kept_shape(shape, self.dims))
+        return (grad.expand(*shape),)       # every summand receives the whole gradient
+
+
+class SumTo(Function):
+    """Sum a broadcast array back down to `shape`: the adjoint of broadcasting."""
+    __slots__ = ("shape",)
+
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        lead = a.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+        return np.sum(a, axis=dims, keepdims=True).reshape(shape) if dims else a.reshape(shape)
+
+    def backward(self, grad, out):
+        return (grad.expand(*self.shape),)
+
+
+class Extremum(Function):
+    """max or min over dims; tied elements share the gradient evenly."""
+    __slots__ = ("dims", "keepdim")
+    reduce = None
+
+    def forward(self, a, dims=(), keepdim=False):
+        if a.size == 0:
+            raise ValueError(f"{self.name}: cannot reduce an empty tensor")
+        self.dims, self.keepdim = dims, keepdim
+        return self.reduce(a, axis=dims, keepdims=keepdim)
+
+    def backward(self, grad, out):
+        a = self.inputs[0]
+        if not self.keepdim:
+            kept = kept_shape(a.shape, self.dims)
+            grad, out = grad.reshape(kept), out.reshape(kept)
+        winners = (a == out.detach()).to(grad.dtype)
+        return (grad * winners / winners.sum(self.dims, keepdim=True),)
+
+
+class Max(Extremum):
+    reduce = staticmethod(np.max)
+
+
+class Min(Extremum):
+    reduce = staticmethod(np.min)
+
+
+class ReductionMethods:
+    """The Tensor methods of this family (mixed into Tensor)."""
+    __slots__ = ()
+
+    def sum(self, dim=None, keepdim=False):
+        return Sum.apply(self, dims=normalize_dims(dim, self.ndim, "sum"), keepdim=keepdim)
+
+    def sum_to_size(self, *shape):
+        """Sum over broadcast dimensions so the result has `shape` (the adjoint of expand)."""
+        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        if tuple(shape) == self.shape:
+            return self
+        if np.broadcast_shapes(shape, self.shape) != self.shape:
+            raise ValueError(f"sum_to_size: shape {self.shape} does not broadcast from {shape}")
+        return SumTo.apply(self, shape=tuple(shape))
+
+    def mean(self, dim=None, keepdim=False):
+        dims = normalize_dims(dim, self.ndim, "mean")
+        count = int(np.prod([self.shape[d] for d in dims]))
+        return self.sum(dims, keepdim) / count
+
+    def var(self, dim=None, keepdim=False, correction=1):
+        """Variance: sum((x - mean)^2) / (n - correction); correction=1 is the unbiased one."""
+        dims = normalize_dims(dim, self.ndim, "var")
+        count = int(np.prod([self.shape[d] for d in dims]))
+        centered = self - self.mean(dims, keepdim=True)
+        return (centered * centered).sum(dims, keepdim) / max(count - correction, 0)
+
+    def max(self, dim=None, keepdim=False):
+        """Largest values over dim (values only); ties share the gradient evenly."""
+        return Max.apply(self, dims=normalize_dims(dim, self.ndim, "max"), keepdim=keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        """Smallest values over dim (values only); ties share the gradient evenly."""
+        return Min.apply(self, dims=normalize_dims(dim, self.ndim, "min"), keepdim=keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
+        if dim is None:
+            return self._constant(np.asarray(np.argmax(self.data)))
+        (axis,) = normalize_dims(dim, self.ndim, "argmax")
+        return self._constant(np.argmax(self.data, axis=axis, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        if dim is None:
+            return self._constant(np.asarray(np.argmin(self.data)))
+        (axis,) = normalize_dims(dim, self.ndim, "argmin")
+        return self._constant(np.argmin(self.data, axis=axis, keepdims=keepdim))
+
+    def logsumexp(self, dim=None, keepdim=False):
+        """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m = max(x): never overflows.
+
+        m is a constant (detached) shift: the value and every derivative are unchanged by it.
+        """
+        dims = normalize_dims(dim, self.ndim, "logsumexp")
+        peak = np.max(self.data, axis=dims, keepdims=True)
+        shift = self._constant(np.where(np.isfinite(peak), peak, 0))   # rows of -inf stay -inf
+        total = (self - shift).exp().sum(dims, keepdim=True).log() + shift
+        return total if keepdim else total.squeeze(dims)
+
+    def softmax(self, dim=-1):
+        """exp(x_i) / sum_j exp(x_j) along dim; unchanged by adding a constant to x."""
+        return (self - self.logsumexp(dim, keepdim=True)).exp()
+
+    def log_softmax(self, dim=-1):
+        """x_i - logsumexp(x) along dim: log-probabilities without computing exp(x) itself."""
+        return self - self.logsumexp(dim, keepdim=True)

@@ -1,0 +1,129 @@
+"""Shape primitives: reshape, permute, expand, cat. They move numbers without changing them, so
+each backward moves the gradient back the same way. squeeze, unsqueeze, flatten, view, stack
+and transpose are compositions."""
+import numpy as np
+
+from autograd.function import Function
+from autograd.ops.reductions import normalize_dims
+
+
+class Reshape(Function):
+    def forward(self, a, shape=()):
+        return a.reshape(shape)
+
+    def backward(self, grad, out):
+        return (grad.reshape(*self.inputs[0].shape),)
+
+
+class Permute(Function):
+    __slots__ = ("dims",)
+
+    def forward(self, a, dims=()):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def backward(self, grad, out):
+        return (grad.permute(*np.argsort(self.dims)),)   # the inverse permutation
+
+
+class Expand(Function):
+    def forward(self, a, shape=()):
+        return np.broadcast_to(a, shape)
+
+    def backward(self, grad, out):
+        return (grad,)          # the engine sums the broadcast gradient back to a's shape
+
+
+class Cat(Function):
+    __slots__ = ("dim",)
+
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, grad, out):
+        grads, start = [], 0
+        for t, need in zip(self.inputs, self.needs_input_grad):
+            stop = start + t.shape[self.dim]
+            index = (slice(None),) * self.dim + (slice(start, stop),)
+            grads.append(grad[index] if need else None)
+            start = stop
+        return grads
+
+
+def _shape_arg(shape):
+    """Accept reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class ShapeMethods:
+    """The Tensor methods of this family (mixed into Tensor)."""
+    __slots__ = ()
+
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        if shape == self.shape:
+            return self
+        return Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        (start,), (end,) = (normalize_dims(start_dim, self.ndim, "flatten"),
+                            normalize_dims(end_dim, self.ndim, "flatten"))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        merged = int(np.prod(self.shape[start:end + 1]))
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of {self.ndim} dims")
+        return Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        (a,), (b,) = (normalize_dims(dim0, self.ndim, "transpose"),
+                      normalize_dims(dim1, self.ndim, "transpose"))
+        dims[a], dims[b] = dims[b], dims[a]
+        return Permute.apply(self, dims=tuple(dims))
+
+    @property
+    def T(self):
+        """The transpose of a 2-d tensor (a 0-d or 1-d tensor is returned unchanged)."""
+        if self.ndim > 2:
+            raise ValueError(f"T: expects at most 2 dims, got shape {self.shape}; use permute")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def mT(self):
+        """The transpose of the last two dims (a batch of matrices)."""
+        return self.transpose(-2, -1)
+
+    def unsqueeze(self, dim):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for {self.ndim} dims")
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        """Remove dims of size 1 (all of them, or those in dim: an int or a tuple)."""
+        dims = normalize_dims(dim, self.ndim, "squeeze")
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def expand(self, *shape):
+        """Broadcast to shape without copying; -1 keeps a dim's size."""
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        if shape == self.shape:
+            return self
+        return Expand.apply(self, shape=shape)

@@ -1,0 +1,307 @@
+"""Tensor: an ndarray that remembers the operation that made it.
+
+A Tensor holds `data` (an np.ndarray), and, when it requires grad and was made by an operation
+in grad mode, `grad_fn`: the graph node of that operation. `backward()` hands the graph to the
+engine, which fills `.grad` of the leaves. The operations themselves live in `autograd/ops`, one
+family a file, each with the Tensor methods that call it; this file holds what is left: making
+tensors, their attributes, and backward.
+"""
+import numpy as np
+
+from autograd import engine
+from autograd.dtypes import check_dtype, defaults, to_array
+from autograd.ops.elementwise import ElementwiseMethods
+from autograd.ops.indexing import IndexingMethods
+from autograd.ops.linalg import LinalgMethods
+from autograd.ops.reductions import ReductionMethods
+from autograd.ops.shape import ShapeMethods
+
+ndarray = np.ndarray
+
+
+class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
+             IndexingMethods):
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Tensor(data, requires_grad=False, dtype=None, name=None): data is a Python number, nested
+    lists, an np.ndarray or a Tensor (copied). Python floats become the default float dtype
+    (float32; see `set_default_dtype`), Python ints int64; numpy arrays keep their dtype.
+    Only floating tensors can require grad. A 0-d tensor is a scalar: `Tensor(2.0) * Tensor(-3.0)`
+    builds a graph as micrograd does.
+    """
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "__weakref__")
+    __array_ufunc__ = None      # `ndarray * Tensor` defers to Tensor.__rmul__
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data.copy()
+        self.data = to_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- making results (used by Function.apply, so the ops need no import of Tensor) --------
+
+    def _result(self, data, grad_fn):
+        out = Tensor.__new__(Tensor)
+        out.data = data if type(data) is ndarray else np.asarray(data)
+        out.grad = None
+        out.grad_fn = grad_fn
+        out._requires_grad = grad_fn is not None
+        out.name = None
+        out._hooks = None
+        return out
+
+    def _constant(self, data):
+        """A Tensor outside the graph (comparisons, masks, argmax)."""
+        return self._result(data, None)
+
+    def _lift(self, value):
+        """Turn a Python number or array into a constant Tensor that combines well with self.
+
+        A number takes self's dtype when self is floating, so float32 stays float32.
+        """
+        if isinstance(value, Tensor):
+            return value
+        kind = type(value)
+        if kind is float or kind is int or kind is bool:
+            mine = self.data.dtype
+            if mine.kind == "f":
+                return self._constant(np.asarray(value, dtype=mine))
+            if kind is float:
+                return self._constant(np.asarray(value, dtype=defaults.float_dtype))
+        return Tensor(value)
+
+    def _row_sparse(self, ids, rows):
+        """A row-sparse gradient for this table (see RowSparseGrad)."""
+        return RowSparseGrad(ids, rows, self.data.shape)
+
+    # -- attributes --------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, flag=True):
+        """Mark a leaf as needing its gradient. Only floating tensors can."""
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad=True needs a floating dtype, but this tensor is "
+                            f"{self.data.dtype}; make it with dtype=np.float32 or float64")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
+        self._requires_grad = bool(flag)
+        return self
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def numel(self):
+        return self.data.size
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # -- leaving the graph ---------------------------------------------------------------------
+
+    def detach(self):
+        """The same data as a new leaf outside the graph (shares memory)."""
+        return self._constant(self.data)
+
+    def numpy(self):
+        """The data as an np.ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a "
+                             f"Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    # -- backward ------------------------------------------------------------------------------
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad.
+
+        gradient: d(loss)/d(self), needed unless self has one element (then it is 1).
+        retain_graph: keep the saved buffers so that backward can run through this graph again
+        (defaults to create_graph). create_graph: record the backward pass, so the gradients
+        can be differentiated again.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
+                               "did you forget requires_grad=True, or compute it under no_grad?")
+        gradient = self._root_gradient(gradient, "backward")
+        engine.backward([self], [gradient], retain_graph=create_graph if retain_graph is None
+                        else retain_graph, create_graph=create_graph)
+
+    def _root_gradient(self, gradient, where):
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"{where}: the gradient can be implied only for a tensor with "
+                                   f"one element; this one has shape {self.shape}, so pass "
+                                   f"gradient= of that shape")
+            return self._constant(np.ones_like(self.data))
+        gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise RuntimeError(f"{where}: gradient has shape {gradient.shape} but the tensor has "
+                               f"shape {self.shape}")
+        return gradient
+
+    def register_hook(self, hook):
+        """Call hook(grad) when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns a handle whose remove() unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50)
+        extras = []
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.data.dtype not in (defaults.float_dtype, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+class RowSparseGrad(Tensor):
+    """The gradient of an embedding table: a few rows, the rest zero.
+
+    Holds `indices` (k,) and `values` (k, dim...) for a table of shape `shape`; an index may
+    repeat until `coalesce()` sums duplicates (sorted ids + np.add.reduceat, no np.add.at).
+    Optimizers read `indices`/`values` to update only those rows; everything else sees an
+    ordinary Tensor whose `data` is the dense gradient, made on first use.
+    """
+    __slots__ = ("indices", "values", "dense_shape", "_dense")
+
+    def __init__(self, indices, values, shape):
+        self.indices, self.values, self.dense_shape = indices, values, tuple(shape)
+        self._dense = None
+        self.grad = self.grad_fn = self.name = self._hooks = None
+        self._requires_grad = False
+
+    is_sparse = True
+
+    @property
+    def data(self):
+        if self._dense is None:
+            dense = np.zeros(self.dense_shape, dtype=self.values.dtype)
+            c = self.coalesce()
+            dense[c.indices] = c.values
+            self._dense = dense
+        return self._dense
+
+    @data.setter
+    def data(self, value):
+        raise AttributeError("RowSparseGrad is read-only; assign a new .grad instead")
+
+    @property
+    def shape(self):
+        return self.dense_shape
+
+    @property
+    def ndim(self):
+        return len(self.dense_shape)
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def coalesce(self):
+        """The same gradient with sorted, unique indices."""
+        ids = self.indices
+        if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
+            return self
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+        return RowSparseGrad(ids[starts], np.add.reduceat(self.values[order], starts, axis=0),
+                             self.dense_shape)
+
+    def to(self, dtype):
+        dtype = check_dtype(dtype)
+        return self if dtype == self.dtype else RowSparseGrad(
+            self.indices, self.values.astype(dtype), self.dense_shape)
+
+    def __add__(self, other):
+        if isinstance(other, RowSparseGrad) and other.dense_shape == self.dense_shape:
+            return RowSparseGrad(np.concatenate((self.indices, other.indices)),
+                                 np.concatenate((self.values, other.values)), self.dense_shape)
+        return Tensor.__add__(self._constant(self.data), other)
+
+    def __radd__(self, other):
+        return Tensor.__radd__(self._constant(self.data), other)
+
+    def __repr__(self):
+        return (f"RowSparseGrad(rows={self.indices.size}, shape={self.dense_shape}, "
+                f"dtype={self.dtype})")
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None):
+    """Same as Tensor(...)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)

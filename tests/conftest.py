@@ -1,0 +1,24 @@
+"""Shared test setup: hypothesis profiles and float64 for gradient checks."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import autograd
+
+# CI runs on 2 cores with a time budget: fewer examples per property, same properties.
+settings.register_profile("ci", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_defaults():
+    """Each test starts with float32 as the default dtype and a seeded generator."""
+    autograd.set_default_dtype(np.float32)
+    autograd.manual_seed(0)
+    yield
+    autograd.set_default_dtype(np.float32)

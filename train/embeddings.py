@@ -1,0 +1,150 @@
+"""Looking at what an embedding table learned: similarity, neighbours, analogies, a 2-D map.
+
+Every function takes the table E as a `(V, d)` numpy array, a Tensor (its `.data` is used),
+or a module with a `.weight` (an `nn.Embedding`); row i is the vector of word i. Words are
+named through a `Vocab`, a list of words (itos) or a dict word -> id (stoi). A word that is
+not in the vocabulary raises KeyError naming it. All arithmetic is done in float64.
+"""
+
+import numpy as np
+
+__all__ = ["cosine_similarity", "nearest_neighbors", "analogy", "analogy_accuracy",
+           "pca_2d", "class_purity"]
+
+
+def _matrix(E):
+    """The table as a float64 (V, d) array."""
+    if not isinstance(E, np.ndarray):
+        E = getattr(E, "weight", E)
+        E = getattr(E, "data", E)  # a Tensor or a Parameter (ndarray's .data is a buffer)
+    E = np.asarray(E, dtype=np.float64)
+    if E.ndim != 2:
+        raise ValueError(f"an embedding table must be 2-d (V, d), got shape {E.shape}")
+    return E
+
+
+def _unit(E, eps=1e-12):
+    """Rows scaled to length 1; a zero row stays zero (its cosine with anything is 0)."""
+    return E / np.maximum(np.linalg.norm(E, axis=-1, keepdims=True), eps)
+
+
+def _maps(vocab):
+    """(itos, stoi) of a Vocab, a list of words, or a dict word -> id."""
+    if hasattr(vocab, "itos") and hasattr(vocab, "stoi"):
+        return list(vocab.itos), vocab.stoi
+    if isinstance(vocab, dict):
+        itos = [None] * (max(vocab.values()) + 1 if vocab else 0)
+        for word, i in vocab.items():
+            itos[i] = word
+        return itos, vocab
+    itos = list(vocab)
+    return itos, {w: i for i, w in enumerate(itos)}
+
+
+def _id(stoi, n, word_or_id):
+    if isinstance(word_or_id, str):
+        if word_or_id not in stoi:
+            raise KeyError(f"{word_or_id!r} is not in the vocabulary")
+        return stoi[word_or_id]
+    i = int(word_or_id)
+    if not 0 <= i < n:
+        raise IndexError(f"id {i} is out of range for a vocabulary of {n}")
+    return i
+
+
+def _top_k(scores, k, itos):
+    """The k best (word, score) by descending score, ties by id; -inf scores are skipped."""
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(itos[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
+
+
+def cosine_similarity(A, B=None):
+    """cos(a_i, b_j) = a_i . b_j / (|a_i| |b_j|) for every row of A and of B (B=None: A).
+
+    Returns an (n_A, n_B) array. A zero vector has cosine 0 with everything.
+    """
+    A = _unit(_matrix(A))
+    B = A if B is None else _unit(_matrix(B))
+    return A @ B.T
+
+
+def nearest_neighbors(E, vocab, word_or_id, k=5):
+    """The k words of highest cosine with `word_or_id` (the word itself excluded), as a list
+    of (word, cosine) by descending cosine."""
+    E = _matrix(E)
+    itos, stoi = _maps(vocab)
+    i = _id(stoi, len(E), word_or_id)
+    scores = cosine_similarity(E[i:i + 1], E)[0]
+    scores[i] = -np.inf
+    return _top_k(scores, k, itos)
+
+
+def analogy(E, vocab, a, b, c, k=1):
+    """Words closest to  a - b + c  (king - man + woman -> queen), as (word, cosine) pairs.
+
+    This is word2vec's 3CosAdd: the three vectors are first scaled to unit length, so no
+    word dominates by its norm, and a, b and c themselves are never answers.
+    """
+    E = _matrix(E)
+    itos, stoi = _maps(vocab)
+    ia, ib, ic = (_id(stoi, len(E), w) for w in (a, b, c))
+    U = _unit(E)
+    scores = cosine_similarity((U[ia] - U[ib] + U[ic])[None], U)[0]
+    scores[[ia, ib, ic]] = -np.inf
+    return _top_k(scores, k, itos)
+
+
+def analogy_accuracy(E, vocab, quadruples):
+    """Fraction of (a, b, c, d) whose best answer to a - b + c is d. Quadruples with a word
+    outside the vocabulary raise KeyError."""
+    quadruples = list(quadruples)
+    if not quadruples:
+        raise ValueError("no analogies to score")
+    hits = sum(analogy(E, vocab, a, b, c)[0][0] == d for a, b, c, d in quadruples)
+    return hits / len(quadruples)
+
+
+def pca_2d(E):
+    """The rows projected on the first two principal axes: (V, 2).
+
+    With the centred table  X = E - mean(E) = U S V^T  (SVD), the coordinates are
+    U[:, :2] S[:2] = X V[:, :2]. The sign of each axis is fixed so that the row with the
+    largest absolute coordinate on it is positive, so the picture does not flip between runs.
+    A table with one column gets a zero second coordinate.
+    """
+    X = _matrix(E)
+    X = X - X.mean(axis=0)
+    U, S, _ = np.linalg.svd(X, full_matrices=False)
+    P = np.zeros((len(X), 2))
+    r = min(2, len(S))
+    P[:, :r] = U[:, :r] * S[:r]
+    if len(X):
+        rows = np.abs(P).argmax(axis=0)
+        P *= np.where(P[rows, [0, 1]] < 0, -1.0, 1.0)
+    return P
+
+
+def class_purity(E, vocab, word_classes):
+    """Fraction of the labelled words whose nearest neighbour (by cosine) has the same class.
+
+    `word_classes` maps a class name to its words. Only the labelled words that are in the
+    vocabulary are scored, and each one's neighbour is searched among all the other words of
+    the vocabulary, labelled or not, so a class word whose nearest neighbour is "the" or
+    "<unk>" counts as a miss. A word listed in two classes raises ValueError.
+    """
+    E = _matrix(E)
+    itos, stoi = _maps(vocab)
+    label = {}
+    for name, words in word_classes.items():
+        for w in words:
+            if label.setdefault(w, name) != name:
+                raise ValueError(f"{w!r} is in two classes: {label[w]!r} and {name!r}")
+    scored = [w for w in label if w in stoi]
+    if not scored:
+        raise ValueError("none of the words of word_classes is in the vocabulary")
+    ids = np.array([stoi[w] for w in scored])
+    scores = cosine_similarity(E[ids], E)
+    scores[np.arange(len(ids)), ids] = -np.inf
+    nearest = scores.argmax(axis=1)
+    hits = sum(label.get(itos[j]) == label[w] for w, j in zip(scored, nearest))
+    return hits / len(scored)
