@@ -1,48 +1,51 @@
 """The backward pass: walk the graph from the roots in reverse topological order, applying the
 chain rule at each node. The engine knows nothing of particular operations; it sees tensors
-(`grad_fn`, `_requires_grad`, `_hooks`, `.grad`) and nodes (`inputs`, `backward`, `release`).
+(`grad_fn`, `_requires_grad`, `_hooks`, `_seq`, `.grad`) and nodes (`inputs`, `backward`,
+`release`).
 
-Gradients live in a dict local to the walk, keyed by tensor identity, and each is dropped as
-soon as its tensor is processed. The walk is iterative, so graph depth is limited by memory only.
+Every tensor is numbered when it is made (`_seq`), and an operation's inputs always exist
+before its output, so sorting the reachable tensors by that number is a topological order: no
+recursion, and the sort runs in C. Gradients live in a dict local to the walk, keyed by tensor
+identity, and each is dropped as soon as its tensor is processed.
 """
+from operator import attrgetter
+
 from autograd.grad_mode import set_grad_enabled
 
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
          "were freed by the first backward(). Pass retain_graph=True to the first call if you "
          "need to run backward through it again.")
+by_creation = attrgetter("_seq")
 
 
 def topological_order(roots):
     """Tensors that require grad and lead to `roots`, each after all of its inputs."""
-    order, seen = [], set()
-    stack = [(root, False) for root in roots]
+    seen = {id(root) for root in roots}
+    reached, stack = list(roots), list(roots)
     while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
+        fn = stack.pop().grad_fn
+        if fn is None:
             continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        fn = t.grad_fn
-        if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(FREED)
-            for parent in fn.inputs:
-                if parent._requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
-    return order
+        if fn.inputs is None:
+            raise RuntimeError(FREED)
+        for parent in fn.inputs:
+            if parent._requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                reached.append(parent)
+                stack.append(parent)
+    reached.sort(key=by_creation)
+    return reached
 
 
-def steps(roots, root_grads, retain_graph=False, targets=None):
-    """Run the chain rule node by node, yielding (tensor, grad, input_grads) after each node.
+def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
+    """Run the chain rule node by node, yielding (tensor, grad, input_grads) after each tensor.
 
-    With `targets` (tensor ids), only the part of the graph that leads to a target is walked,
-    and the gradients reaching targets are collected in the dict returned at the end (through
-    StopIteration.value) instead of being accumulated into leaves' .grad.
+    Without `targets`, leaves accumulate their gradient into .grad. With `targets` (a set of
+    tensor ids), only the part of the graph that leads to a target is walked, and the gradients
+    reaching targets are collected into `found` (also the generator's return value) instead.
     """
     order = topological_order(roots)
+    found = {} if found is None else found
     if targets is not None:
         useful = set(targets)
         for t in order:                              # inputs come first, so one pass suffices
@@ -51,8 +54,8 @@ def steps(roots, root_grads, retain_graph=False, targets=None):
                 useful.add(id(t))
     grads = {}
     for root, g in zip(roots, root_grads):
-        grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
-    found = {}
+        key = id(root)
+        grads[key] = g if key not in grads else grads[key] + g
     for t in reversed(order):
         g = grads.pop(id(t), None)
         if g is None or (targets is not None and id(t) not in useful):
@@ -80,7 +83,8 @@ def steps(roots, root_grads, retain_graph=False, targets=None):
             if pg.dtype != parent.dtype:
                 pg = pg.to(parent.dtype)
             key = id(parent)
-            grads[key] = pg if key not in grads else grads[key] + pg
+            previous = grads.get(key)
+            grads[key] = pg if previous is None else previous + pg
         if not retain_graph:
             fn.release()
         yield t, g, input_grads
@@ -89,10 +93,8 @@ def steps(roots, root_grads, retain_graph=False, targets=None):
 
 def backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):
     """Run the whole walk; returns the gradients that reached `targets` (a dict by id)."""
+    found = {}
     with set_grad_enabled(create_graph):
-        walk = steps(roots, root_grads, retain_graph, targets)
-        while True:
-            try:
-                next(walk)
-            except StopIteration as done:
-                return done.value
+        for _ in steps(roots, root_grads, retain_graph, targets, found):
+            pass
+    return found

@@ -33,15 +33,15 @@ class Function:
         except (ValueError, IndexError, TypeError) as exc:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
-        grad_fn = None
+        first = inputs[0]
         if state.enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
-                grad_fn = fn
-        # The first input builds the result, so this module needs no import of Tensor.
-        return inputs[0]._result(data, grad_fn)
+                # The first input builds the result, so this module needs no import of Tensor.
+                return first._result(data, fn)
+        return first._result(data, None)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward")

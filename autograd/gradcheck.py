@@ -68,9 +68,11 @@ def _numeric_jacobian(f, args, i, eps, out_size):
         for k in range(x.size):
             original = x.flat[k]
             x.flat[k] = original + eps
-            plus = np.asarray(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
+            # np.array copies: f's output may be a view of x (x[0], x.reshape), which the next
+            # nudge of x would otherwise change under our feet.
+            plus = np.array(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
             x.flat[k] = original - eps
-            minus = np.asarray(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
+            minus = np.array(_evaluate(f, args, "gradcheck").data, dtype=np.float64).reshape(-1)
             x.flat[k] = original
             jac[:, k] = (plus - minus) / (2 * eps)
     return jac
@@ -89,7 +91,8 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
                              f"for finite differences to be meaningful")
     for i in checked:
         numeric = _numeric_jacobian(f, args, i, eps, out.data.size)
-        bad = np.abs(analytic[i] - numeric) > atol + rtol * np.abs(numeric)
+        # Written as "not close" so that a NaN on either side counts as a mismatch.
+        bad = ~(np.abs(analytic[i] - numeric) <= atol + rtol * np.abs(numeric))
         if bad.any():
             j, k = np.argwhere(bad)[0]
             element = np.unravel_index(k, args[i].shape) if args[i].ndim else ()

@@ -6,6 +6,8 @@ engine, which fills `.grad` of the leaves. The operations themselves live in `au
 family a file, each with the Tensor methods that call it; this file holds what is left: making
 tensors, their attributes, and backward.
 """
+from itertools import count
+
 import numpy as np
 
 from autograd import engine
@@ -17,6 +19,8 @@ from autograd.ops.reductions import ReductionMethods
 from autograd.ops.shape import ShapeMethods
 
 ndarray = np.ndarray
+_constants = {}              # (number, type, dtype) -> shared read-only constant Tensor
+creation_order = count()     # inputs are always made before outputs: a topological numbering
 
 
 class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
@@ -29,7 +33,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
     Only floating tensors can require grad. A 0-d tensor is a scalar: `Tensor(2.0) * Tensor(-3.0)`
     builds a graph as micrograd does.
     """
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "_seq",
+                 "__weakref__")
     __array_ufunc__ = None      # `ndarray * Tensor` defers to Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
@@ -41,6 +46,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         self.grad_fn = None
         self.name = name
         self._hooks = None
+        self._seq = next(creation_order)
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -55,6 +61,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         out._requires_grad = grad_fn is not None
         out.name = None
         out._hooks = None
+        out._seq = next(creation_order)
         return out
 
     def _constant(self, data):
@@ -64,17 +71,28 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
     def _lift(self, value):
         """Turn a Python number or array into a constant Tensor that combines well with self.
 
-        A number takes self's dtype when self is floating, so float32 stays float32.
+        A number takes self's dtype when self is floating, so float32 stays float32. Constants
+        are never written to, so small ones are shared through a bounded cache.
         """
         if isinstance(value, Tensor):
             return value
         kind = type(value)
         if kind is float or kind is int or kind is bool:
-            mine = self.data.dtype
-            if mine.kind == "f":
-                return self._constant(np.asarray(value, dtype=mine))
-            if kind is float:
-                return self._constant(np.asarray(value, dtype=defaults.float_dtype))
+            dtype = self.data.dtype
+            if dtype.kind != "f":
+                if kind is not float:
+                    return Tensor(value)
+                dtype = defaults.float_dtype
+            if value == 0 and kind is float:
+                return self._constant(np.array(value, dtype=dtype))   # keep the sign of -0.0
+            key = (value, kind, dtype)
+            constant = _constants.get(key)
+            if constant is None:
+                if len(_constants) >= 4096:
+                    _constants.clear()
+                constant = _constants[key] = self._constant(np.array(value, dtype=dtype))
+                constant.data.flags.writeable = False
+            return constant
         return Tensor(value)
 
     def _row_sparse(self, ids, rows):
@@ -243,6 +261,7 @@ class RowSparseGrad(Tensor):
         self.indices, self.values, self.dense_shape = indices, values, tuple(shape)
         self._dense = None
         self.grad = self.grad_fn = self.name = self._hooks = None
+        self._seq = next(creation_order)
         self._requires_grad = False
 
     is_sparse = True
