@@ -8,8 +8,14 @@ not in the vocabulary raises KeyError naming it. All arithmetic is done in float
 
 import numpy as np
 
-__all__ = ["cosine_similarity", "nearest_neighbors", "analogy", "analogy_accuracy",
-           "pca_2d", "class_purity"]
+__all__ = [
+    "analogy",
+    "analogy_accuracy",
+    "class_purity",
+    "cosine_similarity",
+    "nearest_neighbors",
+    "pca_2d",
+]
 
 
 def _matrix(E):

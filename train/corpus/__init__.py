@@ -8,7 +8,7 @@ from importlib import resources
 
 from train.corpus.lexicon import ANALOGIES, RELATIONS, WORD_CLASSES
 
-__all__ = ["load_corpus", "WORD_CLASSES", "RELATIONS", "ANALOGIES"]
+__all__ = ["ANALOGIES", "RELATIONS", "WORD_CLASSES", "load_corpus"]
 
 
 def load_corpus(path=None, encoding="utf-8"):

@@ -9,6 +9,8 @@ text cluster by class, and the relations planted in `lexicon.py` show up as anal
 
 The text is lowercase ascii: letters, spaces, one sentence per line, each ending in a period.
 Only the generator's own `np.random.Generator(seed)` is drawn from, so a seed fixes the text.
+The shipped default (14,000 sentences, seed 0) is about 440 KB: 83,000 words, 176 distinct
+ones, of which 139 belong to 16 classes, each class word seen at least ~120 times.
 """
 
 import argparse
@@ -48,7 +50,7 @@ class _Writer:
     def coin(self, p=0.5):
         return self.rng.random() < p
 
-    # Noun phrases. Singular animals take "a"/"was", plural ones numbers/"many"/"were".
+    # Noun phrases. Singular animals take "a" and "was", plural ones numbers and "were".
     def singular(self):
         animal = self.pick(ANIMALS)
         det = self.pick(["the", "a", "a " + self.pick(COLOURS)])
@@ -56,7 +58,8 @@ class _Writer:
 
     def plural(self):
         animal = self.pick(ANIMALS)
-        det = self.pick(["the", self.pick(NUMBERS)])
+        number = self.pick(NUMBERS)
+        det = self.pick(["the", "the " + self.pick(COLOURS), number, number])  # half numbers
         return f"{det} {animal[1]}", animal, "were"
 
     def person(self):
@@ -117,6 +120,9 @@ class _Writer:
         ])
 
     def sentence(self):
+        # gender and nation are drawn twice as often: each holds several templates, and they
+        # carry the relations. (Their lists fill every template before picking one; the extra
+        # draws come from the same seeded generator, so the text stays reproducible.)
         template = self.pick([
             self.eating, self.moving, self.travel, self.sound, self.feeling,
             self.gender, self.gender, self.nation, self.nation,

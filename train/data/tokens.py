@@ -124,8 +124,9 @@ class Vocab:
                 raise ValueError(f"{path} is not a saved Vocab: {e}") from None
         if not isinstance(payload, dict) or payload.get("format") != "gradspace.vocab":
             raise ValueError(f"{path} is not a saved Vocab")
-        itos, counts = payload["itos"], payload["counts"]
-        if len(itos) != len(counts) or not itos or itos[0] != cls.UNK:
+        itos, counts = payload.get("itos"), payload.get("counts")
+        if (not isinstance(itos, list) or not isinstance(counts, list) or not itos
+                or len(itos) != len(counts) or itos[0] != cls.UNK):
             raise ValueError(f"{path} is a damaged Vocab: itos and counts disagree")
         vocab = cls.__new__(cls)
         vocab._set(itos, counts)
@@ -175,7 +176,8 @@ class NegativeSampler:
             raise ValueError(f"counts must be a non-empty 1-d array, got shape {counts.shape}")
         if np.any(counts < 0) or not np.all(np.isfinite(counts)):
             raise ValueError("counts must be finite and >= 0")
-        weights = np.where(counts > 0, counts, 0.0) ** power  # 0 ** 0 would be 1
+        with np.errstate(divide="ignore"):  # a zero count has weight 0, even if power <= 0
+            weights = np.where(counts > 0, counts ** power, 0.0)
         if weights.sum() <= 0:
             raise ValueError("counts are all zero: there is nothing to sample")
         self.probs = weights / weights.sum()

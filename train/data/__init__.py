@@ -1,0 +1,25 @@
+"""Data for training: datasets and minibatches, token tools, and the shipped corpus.
+
+- `loader.py`: `Dataset`, `TensorDataset`, `DataLoader` (vectorised batches, seeded shuffles).
+- `tokens.py`: `tokenize`, `Vocab`, `skipgram_pairs`, `NegativeSampler`, `context_windows`.
+- `train.corpus`: `load_corpus` and what is known about the shipped corpus.
+"""
+
+from train.corpus import ANALOGIES, RELATIONS, WORD_CLASSES, load_corpus
+from train.data.loader import DataLoader, Dataset, TensorDataset
+from train.data.tokens import NegativeSampler, Vocab, context_windows, skipgram_pairs, tokenize
+
+__all__ = [
+    "ANALOGIES",
+    "RELATIONS",
+    "WORD_CLASSES",
+    "DataLoader",
+    "Dataset",
+    "NegativeSampler",
+    "TensorDataset",
+    "Vocab",
+    "context_windows",
+    "load_corpus",
+    "skipgram_pairs",
+    "tokenize",
+]
