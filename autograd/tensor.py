@@ -291,6 +291,10 @@ class RowSparseGrad(Tensor):
     def dtype(self):
         return self.values.dtype
 
+    def __reduce__(self):
+        # copy.deepcopy and pickle rebuild it from its rows (the dense .data is read-only).
+        return (RowSparseGrad, (self.indices, self.values, self.dense_shape))
+
     def coalesce(self):
         """The same gradient with sorted, unique indices."""
         ids = self.indices

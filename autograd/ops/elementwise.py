@@ -100,7 +100,13 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(self, a):
-        return 0.5 * (1 + np.tanh(0.5 * a))  # = 1 / (1 + e^-a), without overflow for large |a|
+        # 1/(1 + e^-a) for a >= 0, e^a/(1 + e^a) below, with e = exp(-|a|) <= 1: no overflow,
+        # and full relative precision in the tail (0.5 (1 + tanh(a/2)) rounds sigmoid(-20) to 0
+        # in float32). max(e, a >= 0) is the numerator: 1 above zero, e below.
+        e = np.exp(-np.abs(a))
+        out = np.maximum(e, a >= 0)
+        out /= 1 + e
+        return out
 
     def backward(self, grad, out):
         return (grad * out * (1 - out),)     # d(s)/da = s (1 - s)

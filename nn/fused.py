@@ -1,0 +1,123 @@
+"""nn's two fused primitives: softmax cross-entropy over class ids, and log-sigmoid.
+
+Everything else in nn is composed from the engine's tensor operations and has no backward of
+its own. These two are primitives because composing them loses something:
+
+- Cross-entropy composed as `-log_softmax(x)[target]` makes several passes over the (N, C)
+  logits and keeps several (N, C) intermediates; fused, the forward computes the softmax once,
+  in place, in the logits' dtype (float32 stays float32), and the backward is one expression:
+  softmax - onehot. Subtracting the row maximum first keeps logits of +-1e4 finite.
+- log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) needs log1p to be exact for large x (the
+  composition with log(1 + .) rounds -exp(-40) to 0), and its derivative sigmoid(-x) is exact
+  at every x, including 0, where a composition through |x| and min(x, 0) needs a subgradient.
+
+Both live in nn, not in the engine: the engine never names a loss. Their backward passes are
+written with Tensor operations whenever the backward itself is being recorded
+(create_graph=True), so second derivatives (gradgradcheck) work; the plain first-order backward
+of cross-entropy takes a numpy shortcut with the same value.
+"""
+import numpy as np
+
+from autograd import Function
+from autograd.grad_mode import state
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of logits (M, C) against class ids (M,).
+
+    With eps = label_smoothing and w the class weights (1 when not given), row i is scored
+    against the target distribution q_i = (1 - eps) w[y_i] onehot(y_i) + (eps / C) w:
+
+        loss_i = -sum_c q_ic log softmax(x_i)_c          (0 when y_i == ignore_index)
+        dloss_i / dx_i = softmax(x_i) sum_c q_ic - q_i     (= softmax - onehot when eps = 0, w = 1)
+
+    reduction "mean" divides the sum by sum_i w[y_i] over rows not ignored (their number when
+    unweighted), as PyTorch does; "none" returns the (M,) losses.
+    """
+    __slots__ = ("exps", "ids", "inv_total", "on", "reduction", "scale", "smoothing", "valid",
+                 "weight")
+
+    def forward(self, logits, ids=None, weight=None, ignore_index=-100, label_smoothing=0.0,
+                reduction="mean"):
+        m, c = logits.shape
+        dtype = logits.dtype
+        valid = ids != ignore_index
+        ids = np.where(valid, ids, 0)            # ignored rows read class 0, then are masked out
+        valid = valid.astype(dtype)              # 1.0 for rows that count, 0.0 for ignored ones
+        peak = logits.max(axis=1, keepdims=True) if c else np.zeros((m, 1), dtype)
+        exps = logits - peak                     # the one (M, C) buffer: shifted logits, then
+        np.exp(exps, out=exps)                   # exp(x - max), which cannot overflow
+        total = exps.sum(axis=1, keepdims=True)
+        lse = (np.log(total) + peak)[:, 0]       # logsumexp(x_i)
+        rows = np.arange(m)
+        target_weight = valid if weight is None else valid * weight[ids]
+        on = (1 - label_smoothing) * target_weight           # q_i at y_i (the one-hot part)
+        loss = on * (lse - logits[rows, ids])                # -log p_{i, y_i}
+        if label_smoothing:
+            # -(eps/C) sum_c w_c log p_ic = (eps/C) (lse_i sum_c w_c - sum_c w_c x_ic)
+            if weight is None:
+                smooth = lse - logits.mean(axis=1)
+            else:
+                smooth = (lse * weight.sum() - logits @ weight) / c
+            loss = loss + valid * (label_smoothing * smooth)
+        # softmax = exps / total; backward folds the division into its one pass over (M, C).
+        self.exps, self.inv_total = exps, 1 / total[:, 0]
+        self.ids, self.valid, self.on = ids, valid, on
+        self.weight, self.smoothing, self.reduction = weight, label_smoothing, reduction
+        if reduction == "none":
+            self.scale = 1.0
+            return loss
+        if reduction == "sum":
+            self.scale = 1.0
+            return loss.sum()
+        count = target_weight.sum()
+        self.scale = 1.0 / float(count) if count else 0.0   # no counted row: no gradient
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(loss.sum() / count, dtype=dtype)   # 0/0 = nan, as torch
+
+    def release(self):
+        super().release()
+        self.exps = self.inv_total = None        # the (M, C) buffer goes with the graph
+
+    def _target(self, m, c, dtype):
+        """q of the docstring as a dense (M, C) array, and its row sums (M, 1)."""
+        q = np.zeros((m, c), dtype)
+        q[np.arange(m), self.ids] = self.on
+        uniform = np.ones(c, dtype) if self.weight is None else self.weight
+        if self.smoothing:
+            q += (self.valid * (self.smoothing / c))[:, None] * uniform
+        return q, q.sum(axis=1, keepdims=True)
+
+    def backward(self, grad, out):
+        logits = self.inputs[0]
+        m, c = logits.shape
+        # Per-row factor: the incoming gradient, times 1/count for "mean".
+        row_grad = grad.reshape(m, 1) if self.reduction == "none" else grad
+        if state.enabled:
+            # Recorded backward: softmax as a function of the logits so it can be differentiated
+            # again (its Jacobian is the second derivative of cross-entropy).
+            q, q_sum = self._target(m, c, logits.dtype)
+            probs = logits.softmax(-1)
+            return ((probs * logits._constant(q_sum) - logits._constant(q))
+                    * (row_grad * self.scale),)
+        r = np.broadcast_to(np.asarray(row_grad.data * self.scale, logits.dtype), (m, 1))[:, 0]
+        rows = np.arange(m)
+        uniform = self.smoothing / c if self.smoothing else 0.0
+        w_sum = c if self.weight is None else float(self.weight.sum())
+        q_sum = self.on + self.valid * (uniform * w_sum)
+        g = self.exps * (r * q_sum * self.inv_total)[:, None]      # softmax * sum(q) * r
+        g[rows, self.ids] -= r * self.on
+        if self.smoothing:
+            rv = r * self.valid * uniform
+            g -= rv[:, None] if self.weight is None else rv[:, None] * self.weight
+        return (logits._constant(g),)
+
+
+class LogSigmoid(Function):
+    """log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)): finite for every x."""
+
+    def forward(self, x):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, grad, out):
+        return (grad * (-self.inputs[0]).sigmoid(),)    # d log s(x) / dx = 1 - s(x) = s(-x)
