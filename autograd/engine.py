@@ -70,7 +70,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             found[id(t)] = g
         if fn is None:
             if targets is None:
-                t.grad = g if t.grad is None else t.grad + g
+                t.grad = _own(g) if t.grad is None else t.grad + g
             yield t, g, ()
             continue
         input_grads = fn.backward(g, t)
@@ -89,6 +89,16 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             fn.release()
         yield t, g, input_grads
     return found
+
+
+def _own(g):
+    """g as a gradient a leaf may keep: optimizers update .grad in place, but g may be a
+    read-only broadcast view, the caller's `gradient`, or shared with another leaf (Add hands
+    one tensor to both inputs). Recorded (create_graph) and row-sparse gradients are kept as is.
+    """
+    if g.grad_fn is not None or getattr(g, "is_sparse", False):
+        return g
+    return g._constant(g.data.copy())
 
 
 def backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):

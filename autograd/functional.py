@@ -22,7 +22,9 @@ def _point(x):
     """x as a tensor to differentiate at, and whether the caller's graph must see through it."""
     if isinstance(x, Tensor):
         if x.requires_grad and is_grad_enabled():
-            return x, True                          # nested: keep the outer graph connected
+            # Nested: a new node x + 0, so that the outer graph stays connected but f's other
+            # uses of x (say, closed over by f) are not mistaken for the variable itself.
+            return x + 0.0, True
         data = x.data
     else:
         data = np.asarray(x)

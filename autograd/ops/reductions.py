@@ -147,8 +147,10 @@ class ReductionMethods:
 
     def softmax(self, dim=-1):
         """exp(x_i) / sum_j exp(x_j) along dim; unchanged by adding a constant to x."""
-        return (self - self.logsumexp(dim, keepdim=True)).exp()
+        dims = normalize_dims(dim, self.ndim, "softmax")       # errors name softmax
+        return (self - self.logsumexp(dims, keepdim=True)).exp()
 
     def log_softmax(self, dim=-1):
         """x_i - logsumexp(x) along dim: log-probabilities without computing exp(x) itself."""
-        return self - self.logsumexp(dim, keepdim=True)
+        dims = normalize_dims(dim, self.ndim, "log_softmax")
+        return self - self.logsumexp(dims, keepdim=True)

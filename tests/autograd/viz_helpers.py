@@ -1,0 +1,113 @@
+"""Reading what a drawing says: DOT source (nodes, edges, clusters) and SVG text.
+
+Tests of autograd.viz read these, never pixels. The DOT parser covers what graphviz's Python
+package writes: one statement per line, `id [attrs]`, `a -> b [attrs]`, nested subgraphs.
+"""
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from autograd import Tensor
+
+NODE = re.compile(r"^\s*(\w+) \[(.*)\]$")
+EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$")
+ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|<.*>|[^\s\]]+)')
+SUBGRAPH = re.compile(r'^\s*subgraph "?(\w+)"? \{$')
+
+
+def attrs(text):
+    found = {}
+    for key, value in ATTR.findall(text or ""):
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+        found[key] = value
+    return found
+
+
+def nodes(source):
+    """{node id: attributes} (labels with real newlines)."""
+    return {m.group(1): attrs(m.group(2)) for line in source.splitlines()
+            if (m := NODE.match(line)) and m.group(1) not in ("graph", "node", "edge")}
+
+
+def edges(source):
+    """[(tail, head, attributes)] in the order the DOT lists them."""
+    return [(m.group(1), m.group(2), attrs(m.group(3))) for line in source.splitlines()
+            if (m := EDGE.match(line))]
+
+
+def clusters(source):
+    """{cluster label: set of node ids inside it, nested clusters included}."""
+    found, stack = {}, []
+    for line in source.splitlines():
+        if m := SUBGRAPH.match(line):
+            stack.append([m.group(1), None, set()])
+        elif line.strip() == "}" and stack:
+            name, label, members = stack.pop()
+            found[label or name] = members
+            if stack:
+                stack[-1][2] |= members
+        elif stack and (m := NODE.match(line)):
+            stack[-1][2].add(m.group(1))
+        elif stack and stack[-1][1] is None and "label=" in line and "[" not in line:
+            stack[-1][1] = attrs(line)["label"]
+    return found
+
+
+def by_name(source):
+    """{tensor name: attributes} for nodes whose label starts with a name ("#3 a scalar")."""
+    named = {}
+    for attributes in nodes(source).values():
+        head = attributes.get("label", "").split("\n")[0].split()
+        if head and head[0].startswith("#"):
+            head = head[1:]
+        if head and re.fullmatch(r"[A-Za-z_][\w.]*", head[0]):
+            named[head[0]] = attributes
+    return named
+
+
+def label_field(attributes, field):
+    """The text after `field ` on its label line ("data", "grad", "grad so far")."""
+    for line in attributes.get("label", "").split("\n"):
+        if line.startswith(field + " "):
+            return line[len(field) + 1:]
+    return None
+
+
+def svg_texts(svg):
+    """The text of every <text> element of an SVG (which must parse as XML)."""
+    root = ET.fromstring(svg.encode("utf-8"))
+    return ["".join(el.itertext()) for el in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def micrograd():
+    """micrograd's classic example with names: L = (a*b + c) * f."""
+    a = Tensor(2.0, requires_grad=True, name="a")
+    b = Tensor(-3.0, requires_grad=True, name="b")
+    c = Tensor(10.0, requires_grad=True, name="c")
+    e = a * b
+    e.name = "e"
+    d = e + c
+    d.name = "d"
+    f = Tensor(-2.0, requires_grad=True, name="f")
+    L = d * f
+    L.name = "L"
+    return dict(a=a, b=b, c=c, e=e, d=d, f=f, L=L)
+
+
+def engine_values():
+    """{name: (value, gradient)} from a separate plain L.backward() on a fresh copy; hooks
+    capture the gradients of the intermediates, which backward() does not keep."""
+    t = micrograd()
+    grads = {}
+    for name in ("e", "d", "L"):
+        t[name].register_hook(lambda g, name=name: grads.__setitem__(name, g.item()))
+    t["L"].backward()
+    for name in ("a", "b", "c", "f"):
+        grads[name] = t[name].grad.item()
+    return {name: (t[name].item(), grads[name]) for name in t}
+
+
+def as_float(text):
+    return float(np.float64(text))
