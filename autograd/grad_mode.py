@@ -36,15 +36,24 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
+class _Switch(set_grad_enabled):
+    """A fixed grad mode, usable as `with no_grad():`, `@no_grad()` or bare `@no_grad`."""
+    mode = True
+
+    def __new__(cls, func=None):
+        if callable(func):                       # bare decorator: @no_grad
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
+        super().__init__(self.mode)
+
+
+class no_grad(_Switch):
     """Stop recording the graph: results of operations have no grad_fn."""
-
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_Switch):
     """Record the graph again, even inside `no_grad`."""
-
-    def __init__(self):
-        super().__init__(True)
+    mode = True

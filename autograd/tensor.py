@@ -77,6 +77,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         if isinstance(value, Tensor):
             return value
         kind = type(value)
+        if isinstance(value, np.generic) and value.dtype.kind in "fiub":
+            value = value.item()                 # numpy scalars combine like Python numbers
+            kind = type(value)
         if kind is float or kind is int or kind is bool:
             dtype = self.data.dtype
             if dtype.kind != "f":

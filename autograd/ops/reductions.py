@@ -64,7 +64,7 @@ class Extremum(Function):
 
     def forward(self, a, dims=(), keepdim=False):
         if a.size == 0:
-            raise ValueError(f"{self.name}: cannot reduce an empty tensor")
+            raise ValueError("cannot reduce an empty tensor")     # apply() names the op
         self.dims, self.keepdim = dims, keepdim
         return self.reduce(a, axis=dims, keepdims=keepdim)
 

@@ -87,6 +87,10 @@ class ShapeMethods:
         return Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0, dim1):
+        if self.ndim == 0:
+            normalize_dims(dim0, 0, "transpose")     # only 0 and -1 name a 0-d tensor's "dim"
+            normalize_dims(dim1, 0, "transpose")
+            return self
         dims = list(range(self.ndim))
         (a,), (b,) = (normalize_dims(dim0, self.ndim, "transpose"),
                       normalize_dims(dim1, self.ndim, "transpose"))

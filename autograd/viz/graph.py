@@ -1,0 +1,147 @@
+"""Reading a computation graph into plain data: every tensor and operation that leads to a root.
+
+A drawing needs more than the engine's walk does: the engine visits only tensors that require
+grad, while a drawing also shows the constants an operation read (the `2` of `x * 2`, an input
+batch). So this walk follows every input of every node, iteratively (no recursion limit), and
+lists tensors and operations in forward order: each after everything it was computed from.
+
+Nothing here imports graphviz; the drawings, the trace and the tests all read this model.
+"""
+from dataclasses import dataclass, field
+
+from autograd.viz import modules
+
+FREED = ("{where}: the graph below {op} was freed by an earlier backward(), so it can no longer "
+         "be read. Draw before calling backward(), or call backward(retain_graph=True).")
+
+
+@dataclass(eq=False)
+class OpNode:
+    """One recorded operation: the Function, the tensor it made and the tensors it read."""
+    key: str                    # DOT id
+    fn: object                  # the autograd Function (its .inputs are the input Tensors)
+    output: "TensorNode"
+    inputs: list                # TensorNodes in the order of fn.inputs (a repeated input repeats)
+    module: str | None = None   # the module path it is attributed to (see modules.attribute)
+
+    @property
+    def name(self):
+        return self.fn.name
+
+
+@dataclass(eq=False)
+class TensorNode:
+    """One tensor of the graph and what it is to the drawing."""
+    key: str                    # DOT id
+    tensor: object              # the Tensor
+    role: str                   # "root", "param", "leaf", "constant", "number", "intermediate"
+    name: str | None            # parameter name, else Tensor.name, else None
+    op: OpNode | None = None    # the operation that made it; None for leaves and constants
+    module: str | None = None   # module path for parameters and attributed results
+    consumers: list = field(default_factory=list)  # (OpNode, input index) pairs that read it
+
+
+@dataclass(eq=False)
+class Graph:
+    """The tensors and operations leading to `root`, each list in forward order."""
+    root: TensorNode
+    tensors: list
+    ops: list
+    by_id: dict                 # id(Tensor) -> TensorNode
+    module_types: dict          # module path -> class name, when a module was given
+
+    def node_of(self, tensor):
+        return self.by_id[id(tensor)]
+
+
+def forward_order(root, where="draw_graph"):
+    """Every tensor `root` was computed from, constants included, each after all of its inputs.
+
+    Iterative depth-first search; raises RuntimeError (before anything else happens) when a
+    node's saved inputs were freed by an earlier backward.
+    """
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t.grad_fn
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(FREED.format(where=where, op=fn.name))
+            for parent in reversed(fn.inputs):   # reversed: the first input is listed first
+                if id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def read_graph(root, params=None, where="draw_graph"):
+    """The Graph of `root`; `params` names parameters (see modules.parameter_names)."""
+    if not hasattr(root, "grad_fn") or not hasattr(root, "data"):
+        raise TypeError(f"{where}: expected a Tensor to draw, got {type(root).__name__}")
+    names, module_types = modules.parameter_names(params, where)
+    order = forward_order(root, where)
+    tensors, ops, by_id = [], [], {}
+    for t in order:
+        is_param = id(t) in names or type(t).__name__ == "Parameter"
+        if t is root:
+            role = "root"
+        elif is_param:
+            role = "param"
+        elif not t.requires_grad:
+            # An unnamed one-element constant is a number written in the code (the 2 of
+            # `x * 2`); the engine shares those between operations, so a drawing gives each
+            # use its own small node rather than one hub wired to every place it appears.
+            role = "number" if t.data.size == 1 and not t.name else "constant"
+        elif t.grad_fn is None:
+            role = "leaf"
+        else:
+            role = "intermediate"
+        node = TensorNode(key=f"t{len(tensors)}", tensor=t, role=role,
+                          name=names.get(id(t)) or t.name)
+        if names.get(id(t)):
+            node.module = modules.module_path(names[id(t)])
+        by_id[id(t)] = node
+        tensors.append(node)
+        fn = t.grad_fn
+        if fn is not None:
+            op = OpNode(key=f"f{len(ops)}", fn=fn, output=node,
+                        inputs=[by_id[id(p)] for p in fn.inputs])
+            for i, inp in enumerate(op.inputs):
+                inp.consumers.append((op, i))
+            node.op = op
+            ops.append(op)
+    graph = Graph(root=by_id[id(root)], tensors=tensors, ops=ops, by_id=by_id,
+                  module_types=module_types)
+    modules.attribute(graph)
+    return graph
+
+
+def op_params(fn):
+    """The small settings an operation recorded (`dims=(1,)`, `keepdim=True`), for its label.
+
+    Read generically from the node's slots and __dict__, so the engine never has to describe
+    its operations; arrays and long values are left out.
+    """
+    names = []
+    for cls in type(fn).__mro__:
+        names.extend(s for s in getattr(cls, "__slots__", ()) if s not in names)
+    names.extend(n for n in getattr(fn, "__dict__", {}) if n not in names)
+    shown = []
+    for name in names:
+        if name in ("inputs", "needs_input_grad") or name.startswith("_"):
+            continue
+        value = getattr(fn, name, None)
+        if value is None or value is False \
+                or not isinstance(value, (bool, int, float, str, tuple)):
+            continue
+        text = repr(value)
+        if len(text) <= 24:
+            shown.append(f"{name}={text}")
+    return shown

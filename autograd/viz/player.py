@@ -1,0 +1,166 @@
+"""Stepping through the backward pass: a Jupyter slider, or one self-contained HTML file.
+
+Frame k is draw_backward(root, step=k), for k = 0 (the forward graph) to the number of steps;
+the last frame is draw_backward(root). Frames are rendered to SVG by viz.render (system dot,
+else graphviz-pure), several at a time. The HTML player inlines every frame and a few lines of
+plain JavaScript (buttons, a range slider, the arrow keys, a step counter): no network, no
+libraries, any browser. A player keeps every frame, so it is meant for graphs of up to a few
+hundred steps (max_frames); for bigger ones draw single steps with draw_backward(step=k).
+"""
+import html
+import os
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+
+from autograd.viz.draw import backward_frame, backward_trace
+from autograd.viz.render import render
+
+MAX_FRAMES = 200
+
+
+def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="LR",
+                    legend=True, max_frames=MAX_FRAMES):
+    """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once."""
+    graph, steps = backward_trace(root, params, gradient, "player")
+    if len(steps) + 1 > max_frames:
+        raise ValueError(f"player: this backward pass has {len(steps)} steps, more frames than "
+                         f"max_frames={max_frames}; pass a larger max_frames, or draw single "
+                         f"steps with draw_backward(root, step=k)")
+    return [backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend)
+            for k in range(len(steps) + 1)]
+
+
+def frame_svgs(frames):
+    """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog)."""
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return [_inline(svg) for svg in pool.map(lambda f: render(f, "svg"), frames)]
+
+
+def _inline(svg):
+    # An XML declaration or DOCTYPE is not allowed inside an HTML body: keep from <svg on.
+    return svg[svg.index("<svg"):] if "<svg" in svg else svg
+
+
+def player_html(root, title="Backpropagation, step by step", **options):
+    """The HTML text of the player (see save_player); options go to backward_frames."""
+    frames = backward_frames(root, **options)
+    svgs = frame_svgs(frames)
+    uid = f"gs{id(frames):x}"
+    divs = "\n".join(
+        f'<div class="frame" data-caption="{html.escape(f.caption)}"{"" if k == 0 else " hidden"}>'
+        f"\n{svg}\n</div>" for k, (f, svg) in enumerate(zip(frames, svgs)))
+    last = len(frames) - 1
+    return _PAGE.format(title=html.escape(title), uid=uid, last=last, frames=divs,
+                        script=_SCRIPT.replace("UID", uid))
+
+
+def save_player(root, path, **options):
+    """Write the backward pass of `root` as one self-contained HTML file; returns the path.
+
+    Next/previous buttons, a slider, the left/right arrow keys (Home/End for the ends) and a
+    step counter; frame k is draw_backward(root, step=k). options: params, gradient,
+    show_data, rankdir, legend, max_frames, title.
+    """
+    path = pathlib.Path(path)
+    text = player_html(root, **options)            # render everything before opening the file
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def player(root, **options):
+    """A Jupyter widget stepping through the backward pass of `root` with a slider.
+
+    Needs ipywidgets (pip install "gradspace[notebook]"); without it, in IPython, it returns
+    the HTML player of save_player for display instead.
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        try:
+            from IPython.display import HTML
+        except ImportError:
+            raise ImportError("player: the slider needs ipywidgets in Jupyter (pip install "
+                              "'gradspace[notebook]'); outside a notebook, "
+                              "save_player(root, 'backprop.html') writes the same steps as one "
+                              "HTML file for any browser") from None
+        return HTML(player_html(root, **options))
+    options.pop("title", None)
+    frames = backward_frames(root, **options)
+    svgs = frame_svgs(frames)
+    last = len(frames) - 1
+    slider = widgets.IntSlider(value=0, min=0, max=last, description="step")
+    play = widgets.Play(value=0, min=0, max=last, interval=900, description="play")
+    widgets.jslink((play, "value"), (slider, "value"))
+    caption = widgets.HTML(html.escape(frames[0].caption))
+    view = widgets.HTML(svgs[0])
+
+    def show(change):
+        view.value = svgs[change["new"]]
+        caption.value = html.escape(frames[change["new"]].caption)
+
+    slider.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), caption, view])
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+  body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
+  .controls {{ display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }}
+  .controls button {{ font-size: 1em; padding: 0.2em 0.8em; }}
+  .counter {{ font-variant-numeric: tabular-nums; min-width: 9em; }}
+  .caption {{ color: #444; margin: 0.6em 0; min-height: 1.3em; }}
+  .frame svg {{ max-width: 100%; height: auto; }}
+</style>
+</head>
+<body>
+<div id="{uid}" class="gs-player">
+<h2>{title}</h2>
+<div class="controls">
+  <button type="button" class="first" title="first step (Home)">&#x23EE;</button>
+  <button type="button" class="prev" title="previous step (left arrow)">&#x25C0; prev</button>
+  <button type="button" class="next" title="next step (right arrow)">next &#x25B6;</button>
+  <button type="button" class="last" title="last step (End)">&#x23ED;</button>
+  <input type="range" class="slider" min="0" max="{last}" value="0" aria-label="step">
+  <span class="counter">step 0 of {last}</span>
+</div>
+<p class="caption"></p>
+{frames}
+</div>
+<script>
+{script}
+</script>
+</body>
+</html>
+"""
+
+_SCRIPT = """(function () {
+  var root = document.getElementById("UID");
+  var frames = root.querySelectorAll(".frame");
+  var slider = root.querySelector(".slider");
+  var counter = root.querySelector(".counter");
+  var caption = root.querySelector(".caption");
+  var last = frames.length - 1, k = 0;
+  function show(i) {
+    k = Math.max(0, Math.min(last, i));
+    for (var j = 0; j <= last; j++) { frames[j].hidden = (j !== k); }
+    slider.value = k;
+    counter.textContent = "step " + k + " of " + last;
+    caption.textContent = frames[k].getAttribute("data-caption");
+  }
+  root.querySelector(".first").onclick = function () { show(0); };
+  root.querySelector(".prev").onclick = function () { show(k - 1); };
+  root.querySelector(".next").onclick = function () { show(k + 1); };
+  root.querySelector(".last").onclick = function () { show(last); };
+  slider.oninput = function () { show(parseInt(slider.value, 10)); };
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowRight") { show(k + 1); e.preventDefault(); }
+    else if (e.key === "ArrowLeft") { show(k - 1); e.preventDefault(); }
+    else if (e.key === "Home") { show(0); e.preventDefault(); }
+    else if (e.key === "End") { show(last); e.preventDefault(); }
+  });
+  show(0);
+})();"""
