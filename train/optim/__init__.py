@@ -1,0 +1,18 @@
+"""Optimizers and learning-rate schedules, named and behaving as in `torch.optim`.
+
+- `Optimizer` (optimizer.py): parameter groups, per-parameter state, state_dict/load_state_dict.
+- `SGD` (sgd.py), `Adam` and `AdamW` (adam.py), `RMSprop` (rmsprop.py): each update is PyTorch's
+  formula, written in the class docstring.
+- `NaturalGradient` and `per_example_gradients` (natural_gradient.py): steps preconditioned by
+  the damped empirical Fisher, solved through the B x B Gram matrix.
+- `lr_scheduler`: `StepLR`, `CosineAnnealingLR`, `LinearLR`.
+"""
+from train.optim import lr_scheduler
+from train.optim.adam import Adam, AdamW
+from train.optim.natural_gradient import NaturalGradient, natural_direction, per_example_gradients
+from train.optim.optimizer import Optimizer
+from train.optim.rmsprop import RMSprop
+from train.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "NaturalGradient",
+           "natural_direction", "per_example_gradients", "lr_scheduler"]

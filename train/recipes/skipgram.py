@@ -1,0 +1,275 @@
+"""Skip-gram word embeddings (word2vec): every word learns to predict the words around it.
+
+    python -m train skipgram                     # full softmax, on the shipped corpus
+    python -m train skipgram --loss negative     # negative sampling
+    python -m train skipgram --help
+
+    from train.recipes import skipgram           # in a notebook
+    result = skipgram.run(skipgram.Config(epochs=2, progress=False))
+    result.model.center.weight, result.vocab, result.history, result.metrics, result.files
+
+Every pair (center word c, context word o) at most `window` words apart in one line of text
+is an example. Each word has two vectors: u_c when it is the center (`model.center`, the
+embedding we keep and study) and v_o when it is the context (`model.context`).
+
+    softmax:   p(o | c) = exp(u_c . v_o) / sum_w exp(u_c . v_w)      loss = -log p(o | c)
+    negative:  loss = -log sigmoid(u_c . v_o) - sum_{k=1..K} log sigmoid(-u_c . v_{n_k}),
+               with K "negative" words n_k drawn from the unigram distribution ^ 0.75
+
+The softmax touches all V output vectors per example; negative sampling only K + 1 of them,
+which is what makes word2vec scale to large vocabularies. Words that occur in the same
+contexts get pulled toward the same directions, so the classes of the shipped corpus
+(animals, colours, capitals...) become clusters: the class purity printed at the end is the
+fraction of labelled words whose nearest neighbour (by cosine) is of the same class.
+
+Writes to --out (runs/skipgram): checkpoint.npz, vocab.json, loss.png, embeddings.png (the
+labelled words projected on their first two principal axes) and neighbors.txt.
+"""
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import autograd
+import nn
+import nn.functional as F
+from train.data import (
+    ANALOGIES,
+    WORD_CLASSES,
+    DataLoader,
+    NegativeSampler,
+    TensorDataset,
+    Vocab,
+    load_corpus,
+    skipgram_pairs,
+    tokenize,
+)
+from train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, pca_2d
+from train.loop import History, fit
+from train.optim import Adam
+from train.optim.lr_scheduler import CosineAnnealingLR
+from train.recipes import common
+
+
+@dataclass
+class Config:
+    corpus: str | None = None  # text file to train on; None: the corpus shipped with gradspace
+    loss: str = "softmax"      # "softmax" (full softmax over the vocabulary) or "negative"
+    dim: int = 32              # embedding size d
+    window: int = 2            # context words taken on each side of the center word
+    min_count: int = 1         # rarer words become "<unk>"
+    negatives: int = 5         # K, negative words per pair (loss="negative")
+    epochs: int = 5            # passes over all the pairs
+    batch_size: int = 512      # pairs per step
+    lr: float = 0.01           # Adam's learning rate, cosine-annealed to 0 over the epochs
+    seed: int = 0              # seeds the weights, the shuffles and the negative samples
+    out: str = "runs/skipgram"  # run folder: checkpoint and pictures go here
+    resume: bool = False       # continue from <out>/checkpoint.npz
+    progress: bool = True      # show a progress bar
+    neighbors: int = 5         # neighbours listed per word in neighbors.txt
+
+
+@dataclass
+class Result:
+    model: "SkipGram"
+    vocab: Vocab
+    history: History
+    metrics: dict = field(default_factory=dict)   # class_purity, analogy_accuracy, ...
+    files: dict = field(default_factory=dict)     # name -> Path of every file written
+
+
+class SkipGram(nn.Module):
+    """Two tables of word vectors: `center` (u, kept) and `context` (v, the output side)."""
+
+    def __init__(self, vocab_size, dim, loss="softmax"):
+        super().__init__()
+        self.center = nn.Embedding(vocab_size, dim)                    # (V, d)
+        if loss == "softmax":    # all of v at once: a Linear's weight (V, d) gives u . v_w
+            self.context = nn.Linear(dim, vocab_size, bias=False)
+        else:                    # only K + 1 rows of v per pair: a second embedding table
+            self.context = nn.Embedding(vocab_size, dim)
+        # word2vec's start: small random u, zero v. (From nn.Embedding's N(0, 1) the few
+        # thousand small Adam steps of a short run could not wash out the random part.)
+        nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
+        nn.init.zeros_(self.context.weight)
+
+    def forward(self, centers):
+        """Logits over every context word: (B,) -> (B, V)  (softmax loss)."""
+        return self.context(self.center(centers))
+
+    def scores(self, centers, words):
+        """u_c . v_w for K words per center: (B,), (B, K) -> (B, K)  (negative sampling)."""
+        u = self.center(centers)                      # (B, d)
+        v = self.context(words)                       # (B, K, d)
+        return (v * u.unsqueeze(1)).sum(-1)           # (B, K)
+
+
+def make_pairs(text, window, min_count):
+    """Tokenize line by line; the vocabulary and every (center, context) pair within a line."""
+    lines = [tokenize(line) for line in text.splitlines()]
+    tokens = [t for line in lines for t in line]
+    vocab = Vocab(tokens, min_count=min_count)
+    ids = vocab.encode(tokens)                                          # (n,)
+    line_of = np.repeat(np.arange(len(lines)), [len(line) for line in lines])
+    centers, contexts = skipgram_pairs(ids, window)                     # (P,), (P,)
+    line_c, line_o = skipgram_pairs(line_of, window)                    # same order
+    same_line = line_c == line_o                 # a pair never spans two lines (sentences)
+    return vocab, len(tokens), centers[same_line], contexts[same_line]
+
+
+def softmax_step(model, batch):
+    centers, contexts = batch                         # (B,), (B,)
+    return F.cross_entropy(model(centers), contexts)  # logits (B, V)
+
+
+def negative_sampling_step(sampler, k):
+    def step(model, batch):
+        centers, contexts = batch                                        # (B,), (B,)
+        B = len(centers)
+        words = np.concatenate([contexts.data[:, None], sampler.sample((B, k))], 1)  # (B, 1+K)
+        labels = np.zeros((B, 1 + k), dtype=np.float32)
+        labels[:, 0] = 1                              # the true context; the K others are noise
+        logits = model.scores(centers, words)                            # (B, 1+K)
+        return F.binary_cross_entropy_with_logits(logits, labels, reduction="sum") * (1 / B)
+    return step
+
+
+def run(config, callbacks=()):
+    if config.loss not in ("softmax", "negative"):
+        raise common.RecipeError(f"--loss must be softmax or negative, got {config.loss!r}")
+    out = common.out_dir(config.out)
+
+    # -- data: (center, context) pairs --------------------------------------------------------
+    vocab, n_tokens, centers, contexts = make_pairs(load_corpus(config.corpus), config.window,
+                                                    config.min_count)
+    loader = DataLoader(TensorDataset(centers, contexts), batch_size=config.batch_size,
+                        shuffle=True, seed=config.seed)
+    print(f"skipgram: {n_tokens:,} tokens, {len(vocab)} words, {len(centers):,} pairs "
+          f"(window {config.window}), {config.loss} loss, d = {config.dim}")
+
+    # -- model, optimizer, schedule -----------------------------------------------------------
+    autograd.manual_seed(config.seed)
+    model = SkipGram(len(vocab), config.dim, config.loss)
+    optimizer = Adam(model.parameters(), lr=config.lr)
+    generators = {"loader": loader.generator}
+    step = softmax_step
+    if config.loss == "negative":
+        sampler = NegativeSampler(vocab.counts, seed=config.seed + 1)
+        generators["negatives"] = sampler.rng
+        step = negative_sampling_step(sampler, config.negatives)
+
+    # -- train: checkpoint every epoch and on Ctrl-C; --resume picks up from the last one -----
+    history = History()
+    ckpt = common.Checkpointer(out, model, optimizer, history, config, generators)
+    start = ckpt.resume(config.epochs) if config.resume else 0
+    scheduler = CosineAnnealingLR(optimizer, T_max=config.epochs, last_epoch=start - 1)
+    try:
+        fit(model, None, optimizer, loader, epochs=config.epochs, scheduler=scheduler,
+            step_fn=step, progress=config.progress, callbacks=[ckpt, *callbacks],
+            start_epoch=start, history=history)
+    except KeyboardInterrupt:
+        ckpt.save_interrupted()       # then exit: `python -m train` returns 130
+        raise
+
+    # -- look at the embedding space ----------------------------------------------------------
+    E = model.center.weight.data                                         # (V, d)
+    metrics = evaluate_embeddings(E, vocab)
+    files = {"checkpoint": ckpt.path, "vocab": out / "vocab.json", "loss": out / "loss.png",
+             "embeddings": out / "embeddings.png", "neighbors": out / "neighbors.txt"}
+    vocab.save(files["vocab"])
+    common.save_loss_plot(history, files["loss"], f"skip-gram ({config.loss})")
+    plot_embeddings(E, vocab, files["embeddings"])
+    write_neighbors(E, vocab, files["neighbors"], config.neighbors, metrics)
+    report(E, vocab, history, metrics, out, files)
+    return Result(model, vocab, history, metrics, files)
+
+
+def labelled_words(vocab):
+    """{class: words of that class in the vocabulary}, for the classes the vocabulary has."""
+    found = {name: [w for w in words if w in vocab] for name, words in WORD_CLASSES.items()}
+    return {name: words for name, words in found.items() if words}
+
+
+def evaluate_embeddings(E, vocab):
+    metrics = {}
+    classes = labelled_words(vocab)
+    if len(classes) >= 2:
+        metrics["class_purity"] = class_purity(E, vocab, classes)
+        metrics["labelled_words"] = sum(len(words) for words in classes.values())
+    quads = [q for q in ANALOGIES if all(w in vocab for w in q)]
+    if quads:
+        metrics["analogy_accuracy"] = analogy_accuracy(E, vocab, quads)
+        metrics["analogies"] = len(quads)
+    return metrics
+
+
+def plot_embeddings(E, vocab, path):
+    """The labelled words (or the 60 most frequent) on the first two principal axes."""
+    classes = labelled_words(vocab) or {"words": vocab.itos[1:61]}
+    words = [w for ws in classes.values() for w in ws]
+    P = pca_2d(E[[vocab[w] for w in words]])                             # (n, 2)
+    fig = common.new_figure(10, 8)
+    ax = fig.add_subplot()
+    start = 0
+    for k, (name, ws) in enumerate(classes.items()):
+        xy = P[start:start + len(ws)]
+        start += len(ws)
+        colour = _colour(k)
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, color=colour, label=name)
+        for (x, y), w in zip(xy, ws):
+            ax.annotate(w, (x, y), fontsize=6, color=colour, xytext=(2, 2),
+                        textcoords="offset points")
+    ax.set_title("skip-gram embeddings: first two principal components")
+    ax.legend(fontsize=7, ncol=2, loc="best")
+    fig.savefig(path, dpi=130)
+
+
+def _colour(k):
+    from matplotlib import colormaps
+    return colormaps["tab20"](k % 20)
+
+
+def write_neighbors(E, vocab, path, k, metrics):
+    classes = labelled_words(vocab) or {"most frequent words": vocab.itos[1:61]}
+    lines = ["# nearest neighbours by cosine similarity of the center embeddings"]
+    if "class_purity" in metrics:
+        lines.append(f"# class purity {metrics['class_purity']:.3f} over "
+                     f"{metrics['labelled_words']} labelled words")
+    for name, words in classes.items():
+        lines.append(f"\n[{name}]")
+        for w in words:
+            near = nearest_neighbors(E, vocab, w, k=k)
+            lines.append(f"{w:<12}" + "  ".join(f"{n} {c:.2f}" for n, c in near))
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def report(E, vocab, history, metrics, out, files):
+    if history.train_losses:
+        print(f"final train loss {history.train_losses[-1]:.4f} after {history.epochs} epochs")
+    if "class_purity" in metrics:
+        hits = round(metrics["class_purity"] * metrics["labelled_words"])
+        print(f"class purity: {metrics['class_purity']:.3f} (the nearest neighbour of {hits} "
+              f"of {metrics['labelled_words']} labelled words is of the same class)")
+    if "analogy_accuracy" in metrics:
+        print(f"analogies a - b + c = d: {metrics['analogy_accuracy']:.1%} of "
+              f"{metrics['analogies']} right")
+    for word in [w for w in ("cat", "paris", "monday") if w in vocab]:
+        near = ", ".join(n for n, _ in nearest_neighbors(E, vocab, word, k=4))
+        print(f"  {word} -> {near}")
+    print(f"wrote {out}/: " + "  ".join(p.name for p in files.values()))
+
+
+def add_arguments(parser):
+    config = Config()
+    common.add_common_arguments(parser, config)
+    parser.add_argument("--loss", choices=["softmax", "negative"], default=config.loss,
+                        help="full softmax or negative sampling (default softmax)")
+    parser.add_argument("--dim", type=int, default=config.dim,
+                        help=f"embedding size (default {config.dim})")
+    parser.add_argument("--window", type=int, default=config.window,
+                        help=f"context words on each side (default {config.window})")
+
+
+def main(argv=None):
+    return common.main_for(sys.modules[__name__], argv, "python -m train skipgram")
