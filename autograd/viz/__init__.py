@@ -8,29 +8,29 @@
     >>> viz.save(viz.draw_backward(L, step=1), "step1.svg")
     >>> viz.save_player(L, "backprop.html")   # one HTML file, next/previous through the steps
 
-- graph.py    the graph as plain data (every tensor and operation, in forward order)
-- modules.py  parameter names and module boxes, duck-typed (autograd never imports nn)
-- trace.py    trace_backward: the engine's own backward steps, recorded without touching .grad
-- style.py    number formatting, the gradient colour scale, node styles
-- draw.py     draw_graph, draw_backward
-- render.py   render, save: system `dot` when on PATH, else graphviz-pure; Drawing
-- player.py   player (Jupyter slider), save_player (self-contained HTML)
+- graph.py      the graph as plain data (every tensor and operation, in forward order)
+- modules.py    parameter names and module boxes, duck-typed (autograd never imports nn)
+- trace.py      trace_backward: the engine's own backward steps, recorded without touching .grad
+- style.py      number formatting, the gradient colour scale, node styles
+- draw.py       draw_graph, draw_backward
+- rendering.py  render, save: system `dot` when on PATH, else graphviz-pure; Drawing
+- playback.py   player (Jupyter slider), save_player (self-contained HTML)
 
 Nothing here imports graphviz until a drawing is made.
 """
 from autograd.viz.draw import draw_backward, draw_graph
-from autograd.viz.player import backward_frames, player, player_html, save_player
-from autograd.viz.render import find_renderer, render, save
+from autograd.viz.playback import backward_frames, player, player_html, save_player
+from autograd.viz.rendering import find_renderer, render, save
 from autograd.viz.style import BIN_EDGES, PALETTE, grad_colors
 from autograd.viz.trace import BackwardStep, trace_backward
 
-__all__ = ["draw_graph", "draw_backward", "trace_backward", "BackwardStep", "save", "render",
-           "find_renderer", "player", "save_player", "player_html", "backward_frames",
-           "grad_colors", "PALETTE", "BIN_EDGES", "Drawing"]
+__all__ = ["BIN_EDGES", "PALETTE", "BackwardStep", "Drawing", "backward_frames",
+           "draw_backward", "draw_graph", "find_renderer", "grad_colors", "player",
+           "player_html", "render", "save", "save_player", "trace_backward"]
 
 
 def __getattr__(name):
     if name == "Drawing":                     # made on first use: it subclasses graphviz.Digraph
-        from autograd.viz.render import drawing_class
+        from autograd.viz.rendering import drawing_class
         return drawing_class()
     raise AttributeError(f"module 'autograd.viz' has no attribute {name!r}")

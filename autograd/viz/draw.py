@@ -7,20 +7,21 @@ displays inline in notebooks). draw_graph shows the end state without step numbe
 draw_backward shows step numbers, the gradient on every edge it travelled, freed operations,
 and the latest step in red. Styles and the colour scale are documented in viz.style.
 
-Limits (measured on a 2-core machine with graphviz-pure 0.2.2; see the report in
-tests/autograd/test_viz_scale.py): building the DOT of a 2,000-operation chain takes ~0.1 s
-and rendering its SVG ~1 s; a 30-layer MLP drawn with module boxes (~330 nodes) renders in
-under a second, and `collapse=True` cuts it to one node per layer. Graphviz's layout grows
-faster than linearly in nodes and crossings, so past ~5,000 nodes prefer `collapse=True`,
-`show_data=False`, or drawing a sub-loss; the DOT itself is always cheap to build and `.dot`
-files need no renderer.
+Limits, measured on a 2-core machine with graphviz-pure 0.2.2 (tests/autograd/test_viz_scale.py
+keeps them honest): a 2,000-operation chain (5,000 nodes) builds its DOT in ~0.3 s and renders
+to SVG in ~0.8 s (draw_backward's, with a label on every edge: ~3 s); a 30-layer MLP with
+module boxes (~340 nodes) renders in 0.05 s, and `collapse=True` cuts it to one node per
+layer (~100 nodes). PNGs are scaled to fit 100 inches (rendering.RASTER_INCHES): past a few
+hundred nodes in a row, use SVG and zoom. Layout time grows faster than the node count where
+edges cross a lot, so past ~5,000 nodes prefer `collapse=True`, `show_data=False`, or a
+sub-loss; the DOT itself is always cheap, and `.dot` files need no renderer.
 """
 import numpy as np
 
 from autograd.dtypes import get_default_dtype
 from autograd.viz import modules, style
 from autograd.viz.graph import op_params, read_graph
-from autograd.viz.render import drawing_class
+from autograd.viz.rendering import drawing_class
 from autograd.viz.trace import State, state_after, trace_backward
 
 
@@ -37,6 +38,10 @@ def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, 
     (collapse=n: modules n levels deep). gradient: the seed d(loss)/d(root) when root is not
     a scalar; without it a non-scalar root's drawing shows no gradients.
     """
+    if collapse and params is None:
+        raise ValueError("draw_graph: collapse needs params= (a module or named parameters): "
+                         "modules are what it collapses")
+    check_rankdir(rankdir, "draw_graph")
     graph = read_graph(root, params, "draw_graph")
     steps, seeded = _trace_for_drawing(root, gradient)
     state = state_after(graph, steps, len(steps))
@@ -59,6 +64,7 @@ def draw_backward(root, step=None, show_data=True, rankdir="LR", params=None, gr
     saved buffers there); the latest step is outlined in red. Nothing of the user's is
     changed: .grad stays as it was and the graph stays usable.
     """
+    check_rankdir(rankdir, "draw_backward")
     graph, steps = backward_trace(root, params, gradient, "draw_backward")
     k = len(steps) if step is None else check_step(step, len(steps))
     return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend)
@@ -70,6 +76,12 @@ def backward_trace(root, params, gradient, where):
     return graph, trace_backward(root, gradient)
 
 
+def check_rankdir(rankdir, where):
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"{where}: rankdir must be 'LR' (left to right), 'TB' (top to "
+                         f"bottom), 'RL' or 'BT', got {rankdir!r}")
+
+
 def check_step(step, total):
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
             or not 0 <= step <= total:
@@ -78,12 +90,12 @@ def check_step(step, total):
     return int(step)
 
 
-def backward_frame(graph, steps, k, show_data=True, rankdir="LR", legend=True):
-    """The Drawing after k of `steps`, with its caption."""
+def backward_frame(graph, steps, k, show_data=True, rankdir="LR", legend=True, steady=None):
+    """The Drawing after k of `steps`, with its caption. steady: see build."""
     state = state_after(graph, steps, k)
     caption = step_caption(graph, steps, k)
     drawing = build(graph, state, show_data=show_data, show_grad=True, backward=True,
-                    rankdir=rankdir, legend=legend, title=caption)
+                    rankdir=rankdir, legend=legend, title=caption, steady=steady)
     drawing.caption = caption
     return drawing
 
@@ -118,7 +130,7 @@ def _trace_for_drawing(root, gradient):
 def _display_name(node):
     if node.name:
         return node.name
-    if node.role == "constant" and node.tensor.data.size == 1:
+    if node.role == "number":
         return style.number(node.tensor.data.item())
     return f"[{node.op.name if node.op else 'tensor'} {style.shape_text(node.tensor.shape)}]"
 
@@ -136,21 +148,32 @@ def _text(text):
 
 
 def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="LR",
-          collapse=False, legend=True, title=""):
-    """The Drawing of `graph` in `state` (a trace.State; None: nothing computed)."""
+          collapse=False, legend=True, title="", steady=None):
+    """The Drawing of `graph` in `state` (a trace.State; None: nothing computed).
+
+    steady=(sizes, final): pin every node to a size ({key: (width, height)} in inches,
+    fixedsize; the players pass the largest each node takes over all frames) and give every
+    edge its label in `final` (the last State), invisible until its gradient has travelled.
+    dot's layout depends only on sizes and structure, so every frame of a player then has the
+    same layout and nothing jumps between steps.
+    """
     state = state or State()
+    sizes, final = steady or ({}, None)
     drawing = drawing_class()(
         name="gradspace", graph_attr={**style.GRAPH_ATTR, "rankdir": rankdir},
         node_attr=style.NODE_ATTR, edge_attr=style.EDGE_ATTR)
     if title:
         drawing.attr(label=_text(title), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes
+    members = {}                               # group node -> [TensorNodes], number of ops
     used = set()
     targets = modules.collapse_targets(graph, collapse)
     for path in sorted(targets):
         groups[path] = modules.dot_name("m_", path, used)
 
     def place(path, key, label, attrs):
+        if key in sizes:
+            attrs.update(width=sizes[key][0], height=sizes[key][1], fixedsize="true")
         nodes.setdefault(path or "", []).append((key, label, attrs))
 
     for node in graph.tensors:
@@ -159,6 +182,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         group = modules.collapse_into(node.module, targets)
         if group is not None:
             rep[node.key] = groups[group]
+            members.setdefault(rep[node.key], [[], 0])[0].append(node)
             continue
         place(node.module, node.key, *_tensor_node(node, state, show_data, show_grad,
                                                    backward))
@@ -166,12 +190,14 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         group = modules.collapse_into(op.module, targets)
         if group is not None:
             rep[op.key] = groups[group]
+            members.setdefault(rep[op.key], [[], 0])[1] += 1
             continue
         place(op.module, op.key, *_op_node(op, state, backward))
     for path, key in groups.items():
-        place(path.rpartition(".")[0], key, *_group_node(graph, path, key, rep, state,
-                                                         show_grad))
-    edges = _edges(graph, state, rep, backward, place)
+        tensors, n_ops = members.get(key, ([], 0))
+        place(path.rpartition(".")[0], key,
+              *_group_node(graph, path, key, tensors, n_ops, rep, state, show_grad))
+    edges = _edges(graph, state, rep, backward, place, final)
     _emit(drawing, nodes, graph.module_types, used)
     for src, dst, attrs in edges:
         drawing.edge(src, dst, **attrs)
@@ -223,10 +249,8 @@ def _op_node(op, state, backward):
     return _label(lines), attrs
 
 
-def _group_node(graph, path, key, rep, state, show_grad):
+def _group_node(graph, path, key, members, n_ops, rep, state, show_grad):
     """One node standing for a collapsed module: its parameters, size and gradient scale."""
-    members = [n for n in graph.tensors if rep.get(n.key) == key]
-    n_ops = sum(1 for op in graph.ops if rep.get(op.key) == key)
     params = [n for n in members if n.role == "param"]
     kind = graph.module_types.get(path)
     lines = [path + (f" ({kind})" if kind else "")]
@@ -249,12 +273,14 @@ def _group_node(graph, path, key, rep, state, show_grad):
     return _label(lines), attrs
 
 
-def _edges(graph, state, rep, backward, place):
+def _edges(graph, state, rep, backward, place, final=None):
     """Edges in forward order (inputs -> operation -> result), labelled with gradients in
-    backward drawings; a broadcast input goes through a small "sum_to" node."""
+    backward drawings; a broadcast input goes through a small "sum_to" node. `final`: the
+    last State, whose labels stand invisible on edges no gradient has travelled yet."""
     edges, seen = [], set()
+    final = final or State()
 
-    def add(src, dst, grad=None, hot=False):
+    def add(src, dst, grad=None, hot=False, ghost=None):
         src, dst = rep.get(src, src), rep.get(dst, dst)
         if src == dst or (grad is None and (src, dst) in seen and rep):
             return                                 # inside one collapsed module
@@ -264,6 +290,8 @@ def _edges(graph, state, rep, backward, place):
             attrs.update(label=_label([style.brief(grad)]), fontcolor=style.GRAD_EDGE,
                          color=style.GRAD_EDGE,
                          labeltooltip=_text(style.exact(grad)))
+        elif backward and ghost is not None:
+            attrs.update(label=_label([style.brief(ghost)]), fontcolor="transparent")
         if hot:
             attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
         edges.append((src, dst, attrs))
@@ -286,11 +314,12 @@ def _edges(graph, state, rep, backward, place):
                 place(op.module, key, _label([f"broadcast to {style.shape_text(to)}",
                                               f"grad: sum_to {style.shape_text(was)}"]),
                       dict(style.BROADCAST_STYLE))
-                add(inp.key, key, sent, hot)
-                add(key, op.key, state.raw.get(site), hot)
+                add(inp.key, key, sent, hot, final.sent.get(site))
+                add(key, op.key, state.raw.get(site), hot, final.raw.get(site))
             else:
-                add(inp.key, op.key, sent, hot)
-        add(op.key, op.output.key, state.out_grads.get(op.key), hot)
+                add(inp.key, op.key, sent, hot, final.sent.get(site))
+        add(op.key, op.output.key, state.out_grads.get(op.key), hot,
+            final.out_grads.get(op.key))
     return edges
 
 

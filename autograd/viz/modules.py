@@ -19,9 +19,9 @@ A parameter belongs to the module its dotted name points into (`encoder.0.weight
    and `encoder.2` lands in `encoder`; a loss after the model, fed from outside, stays out;
 4. the tensor an operation makes goes where the operation goes.
 
-So `x @ W.T + b` lands in the Linear's box, while an activation, a residual add or a loss
-(which read no parameter) stays outside every box. The root module's own parameters have the
-path "" and are drawn without a box.
+So `x @ W.T + b` lands in the Linear's box, the ReLU of `nn.Sequential(Linear, ReLU,
+Linear)` between the two boxes (the Sequential is the root module, which gets no box), and the
+loss outside every box. The root module's own parameters have the path "" and no box either.
 """
 import re
 

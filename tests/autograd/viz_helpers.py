@@ -59,26 +59,33 @@ def by_name(source):
     """{tensor name: attributes} for nodes whose label starts with a name ("#3 a scalar")."""
     named = {}
     for attributes in nodes(source).values():
+        if attributes.get("shape") not in ("box", "box3d"):
+            continue                              # operations, numbers, notes, the legend
         head = attributes.get("label", "").split("\n")[0].split()
         if head and head[0].startswith("#"):
             head = head[1:]
-        if head and re.fullmatch(r"[A-Za-z_][\w.]*", head[0]):
+        if head and head[0] != "scalar" and re.fullmatch(r"[\w.]+", head[0]):
             named[head[0]] = attributes
     return named
+
+
+FIELDS = ("grad so far", "data", "grad")          # longest first: "grad" is not "grad so far"
 
 
 def label_field(attributes, field):
     """The text after `field ` on its label line ("data", "grad", "grad so far")."""
     for line in attributes.get("label", "").split("\n"):
-        if line.startswith(field + " "):
+        prefix = next((f for f in FIELDS if line.startswith(f + " ")), None)
+        if prefix == field:
             return line[len(field) + 1:]
     return None
 
 
 def svg_texts(svg):
-    """The text of every <text> element of an SVG (which must parse as XML)."""
+    """The visible text of every <text> element of an SVG (which must parse as XML)."""
     root = ET.fromstring(svg.encode("utf-8"))
-    return ["".join(el.itertext()) for el in root.iter("{http://www.w3.org/2000/svg}text")]
+    return ["".join(el.itertext()) for el in root.iter("{http://www.w3.org/2000/svg}text")
+            if el.get("fill") != "transparent"]
 
 
 def micrograd():
@@ -93,7 +100,7 @@ def micrograd():
     f = Tensor(-2.0, requires_grad=True, name="f")
     L = d * f
     L.name = "L"
-    return dict(a=a, b=b, c=c, e=e, d=d, f=f, L=L)
+    return {"a": a, "b": b, "c": c, "e": e, "d": d, "f": f, "L": L}
 
 
 def engine_values():

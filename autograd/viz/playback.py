@@ -1,38 +1,68 @@
 """Stepping through the backward pass: a Jupyter slider, or one self-contained HTML file.
 
 Frame k is draw_backward(root, step=k), for k = 0 (the forward graph) to the number of steps;
-the last frame is draw_backward(root). Frames are rendered to SVG by viz.render (system dot,
-else graphviz-pure), several at a time. The HTML player inlines every frame and a few lines of
+the last frame is draw_backward(root). The players pin every node's size (steady=True) so that
+all frames share one layout and nothing moves while stepping. Frames are rendered to SVG by
+viz.render (system dot, else graphviz-pure), several at a time. The HTML player inlines every frame and a few lines of
 plain JavaScript (buttons, a range slider, the arrow keys, a step counter): no network, no
 libraries, any browser. A player keeps every frame, so it is meant for graphs of up to a few
 hundred steps (max_frames); for bigger ones draw single steps with draw_backward(step=k).
 """
+import hashlib
 import html
+import json
 import os
 import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
 from autograd.viz.draw import backward_frame, backward_trace
-from autograd.viz.render import render
+from autograd.viz.rendering import render
+from autograd.viz.trace import state_after
 
 MAX_FRAMES = 200
+WORKERS = min(8, os.cpu_count() or 1)              # renderer processes at a time
 
 
 def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="LR",
-                    legend=True, max_frames=MAX_FRAMES):
-    """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once."""
+                    legend=True, max_frames=MAX_FRAMES, steady=False):
+    """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once.
+
+    steady=True pins every node to the largest size it takes in any frame and gives every
+    edge its final label, invisible until used (see draw.build): every frame then has the
+    same layout and nothing moves between steps. It costs one extra layout per frame. The
+    frames say the same; the last one's DOT is draw_backward(root)'s plus the pinned sizes.
+    """
     graph, steps = backward_trace(root, params, gradient, "player")
     if len(steps) + 1 > max_frames:
         raise ValueError(f"player: this backward pass has {len(steps)} steps, more frames than "
                          f"max_frames={max_frames}; pass a larger max_frames, or draw single "
                          f"steps with draw_backward(root, step=k)")
-    return [backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend)
+    options = {"show_data": show_data, "rankdir": rankdir, "legend": legend}
+    frames = [backward_frame(graph, steps, k, **options) for k in range(len(steps) + 1)]
+    if not steady:
+        return frames
+    sizes = {}
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for found in pool.map(node_sizes, frames):
+            for key, (w, h) in found.items():
+                w0, h0 = sizes.get(key, (0.0, 0.0))
+                sizes[key] = (max(w0, w), max(h0, h))
+    pinned = ({k: (f"{w:.4f}", f"{h:.4f}") for k, (w, h) in sizes.items()},
+              state_after(graph, steps, len(steps)))
+    return [backward_frame(graph, steps, k, steady=pinned, **options)
             for k in range(len(steps) + 1)]
+
+
+def node_sizes(drawing):
+    """{node id: (width, height)} in inches, as the renderer lays `drawing` out."""
+    layout = json.loads(render(drawing, "json"))
+    return {o["name"]: (float(o["width"]), float(o["height"]))
+            for o in layout.get("objects", ()) if "width" in o and "height" in o}
 
 
 def frame_svgs(frames):
     """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog)."""
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return [_inline(svg) for svg in pool.map(lambda f: render(f, "svg"), frames)]
 
 
@@ -43,9 +73,9 @@ def _inline(svg):
 
 def player_html(root, title="Backpropagation, step by step", **options):
     """The HTML text of the player (see save_player); options go to backward_frames."""
-    frames = backward_frames(root, **options)
+    frames = backward_frames(root, steady=True, **options)
     svgs = frame_svgs(frames)
-    uid = f"gs{id(frames):x}"
+    uid = "gs" + hashlib.sha1("".join(svgs).encode("utf-8")).hexdigest()[:10]  # reproducible
     divs = "\n".join(
         f'<div class="frame" data-caption="{html.escape(f.caption)}"{"" if k == 0 else " hidden"}>'
         f"\n{svg}\n</div>" for k, (f, svg) in enumerate(zip(frames, svgs)))
@@ -85,7 +115,7 @@ def player(root, **options):
                               "HTML file for any browser") from None
         return HTML(player_html(root, **options))
     options.pop("title", None)
-    frames = backward_frames(root, **options)
+    frames = backward_frames(root, steady=True, **options)
     svgs = frame_svgs(frames)
     last = len(frames) - 1
     slider = widgets.IntSlider(value=0, min=0, max=last, description="step")

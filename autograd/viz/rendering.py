@@ -24,6 +24,9 @@ SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".jpg": "jpg", ".jpeg":
             ".dot": None, ".gv": None}                   # None: the DOT source itself
 TEXT_FORMATS = {"svg", "dot", "gv", "canon", "xdot", "plain", "plain-ext", "json", "json0",
                 "dot_json", "xdot_json"}
+# A raster picture is scaled down to fit this many inches (96 px each) unless the graph sets
+# `size` itself: a 2,000-node chain at full size would need a 60 GB bitmap. SVG is never scaled.
+RASTER_INCHES = 100
 INSTALL = ("install the system Graphviz (apt install graphviz, brew install graphviz, "
            "conda install graphviz, or https://graphviz.org/download)")
 
@@ -46,7 +49,8 @@ def find_renderer():
 def renderer_formats(path):
     """The output formats the program at `path` supports, from its own `-T?` answer."""
     try:
-        proc = subprocess.run([path, "-T?"], input=b"", capture_output=True, timeout=30)
+        proc = subprocess.run([path, "-T?"], input=b"", capture_output=True, timeout=30,
+                              check=False)
     except (OSError, subprocess.SubprocessError):
         return frozenset()
     text = (proc.stderr + proc.stdout).decode("utf-8", "replace")
@@ -79,8 +83,11 @@ def render(graph, format="svg", timeout=None):
         shown = ", ".join(f for f in ("svg", "png", "jpg", "pdf") if f in formats)
         raise RuntimeError(f"render: the renderer {name} ({path}) cannot make {fmt!r}; it makes "
                            f"{shown or ', '.join(sorted(formats))}.{hint}")
-    proc = subprocess.run([path, f"-T{fmt}"], input=source.encode("utf-8"),
-                          capture_output=True, timeout=timeout)
+    command = [path, f"-T{fmt}"]
+    if fmt not in TEXT_FORMATS and fmt != "pdf":
+        command.append(f"-Gsize={RASTER_INCHES},{RASTER_INCHES}")
+    proc = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
+                          timeout=timeout, check=False)
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"render: {name} ({path}) failed to make {fmt} "
