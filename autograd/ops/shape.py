@@ -102,12 +102,15 @@ class ShapeMethods:
         """The transpose of a 2-d tensor (a 0-d or 1-d tensor is returned unchanged)."""
         if self.ndim > 2:
             raise ValueError(f"T: expects at most 2 dims, got shape {self.shape}; use permute")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else Permute.apply(self, dims=(1, 0))
 
     @property
     def mT(self):
         """The transpose of the last two dims (a batch of matrices)."""
-        return self.transpose(-2, -1)
+        n = self.ndim
+        if n < 2:
+            raise ValueError(f"mT: expects at least 2 dims, got shape {self.shape}")
+        return Permute.apply(self, dims=(*range(n - 2), n - 1, n - 2))
 
     def unsqueeze(self, dim):
         if not -self.ndim - 1 <= dim <= self.ndim:

@@ -1,0 +1,105 @@
+"""What the workloads share: batches handed out in order, the SGD updates, and optional torch.
+
+Every workload keeps one set of initial weights and one list of batches, made from a seed, and
+gives each implementation (numpy, gradspace, torch) its own copy of the weights and its own
+`Cycle` over the same batches, so that step k of every implementation computes the same thing.
+"""
+import numpy as np
+
+
+class Cycle:
+    """The batches in order, round and round: `next_batch()` gives the next one."""
+    __slots__ = ("i", "items")
+
+    def __init__(self, items):
+        self.items, self.i = items, 0
+
+    def __call__(self):
+        item = self.items[self.i % len(self.items)]
+        self.i += 1
+        return item
+
+
+def rows_sgd(table, ids, rows, lr):
+    """table[ids] -= lr * rows, summing the rows of a repeated id first.
+
+    Sorting the ids and reducing runs of equal ids (np.add.reduceat) is several times faster
+    than np.subtract.at, which is what a careful numpy programmer writes.
+    """
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    table[ids[starts]] -= lr * np.add.reduceat(rows[order], starts, axis=0)
+
+
+class InlineSGD:
+    """Plain SGD written out, for when train.optim is not there: p -= lr * grad.
+
+    A row-sparse gradient (an embedding table's) updates only its rows.
+    """
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        for p in self.params:
+            g = p.grad
+            if g is None:
+                continue
+            if getattr(g, "is_sparse", False):
+                c = g.coalesce()
+                p.data[c.indices] -= self.lr * c.values
+            else:
+                p.data -= self.lr * g.data
+
+
+def gradspace_sgd(params, lr):
+    """train.optim.SGD when it can be imported, else the same update written inline."""
+    try:
+        from train.optim import SGD
+    except ImportError:
+        return InlineSGD(params, lr)
+    return SGD(params, lr=lr)
+
+
+def torch_state_dict(arrays):
+    """numpy arrays -> torch tensors (copies), for `load_state_dict` of a torch module."""
+    import torch
+    return {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
+
+
+def copies(arrays):
+    """A private copy of each array, so implementations never share weights."""
+    return {k: v.copy() for k, v in arrays.items()}
+
+
+def cross_entropy_np(logits, targets):
+    """Mean cross-entropy and its gradient wrt logits, fused and in place (logits is consumed).
+
+    loss = mean_i (logsumexp(z_i) - z_i[t_i]); dloss/dz = (softmax(z) - onehot(t)) / n.
+    """
+    n = logits.shape[0]
+    rows = np.arange(n)
+    logits -= logits.max(axis=1, keepdims=True)          # z - max: exp cannot overflow
+    picked = logits[rows, targets]
+    np.exp(logits, out=logits)
+    total = logits.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(total[:, 0]) - picked))
+    logits /= total                                       # softmax
+    logits[rows, targets] -= 1
+    logits *= logits.dtype.type(1.0 / n)
+    return loss, logits
+
+
+def sigmoid_np(x):
+    """1 / (1 + e^-x) without overflow."""
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def arrays(tensors):
+    """numpy copies of gradspace or torch tensors (both have .detach().numpy())."""
+    return [np.array(t.detach().numpy()) for t in tensors]
