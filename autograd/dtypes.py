@@ -46,7 +46,9 @@ def to_array(data, dtype=None):
         except (ValueError, TypeError) as exc:
             raise TypeError(f"Tensor: expected a number, nested lists of numbers or an "
                             f"array; could not convert {type(data).__name__}: {exc}") from None
-        if array.dtype.kind == "f" and not isinstance(data, np.generic):
+        if dtype is not None:
+            pass                                 # cast once, below: 0.1 must not pass via float32
+        elif array.dtype.kind == "f" and not isinstance(data, np.generic):
             array = array.astype(defaults.float_dtype)
         elif array.dtype.kind == "i" and not isinstance(data, np.generic):
             array = array.astype(np.int64)
