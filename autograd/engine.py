@@ -78,10 +78,11 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             if pg is None or not parent._requires_grad:
                 continue
             # The one place broadcasting and dtype promotion are undone.
-            if pg.shape != parent.shape:
-                pg = pg.sum_to_size(parent.shape)
-            if pg.dtype != parent.dtype:
-                pg = pg.to(parent.dtype)
+            wanted = parent.data
+            if pg.shape != wanted.shape:
+                pg = pg.sum_to_size(wanted.shape)
+            if pg.dtype != wanted.dtype:
+                pg = pg.to(wanted.dtype)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = pg if previous is None else previous + pg

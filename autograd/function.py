@@ -28,12 +28,17 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the primitive on Tensors and, in grad mode, record it as the result's grad_fn."""
         fn = cls()
+        first = inputs[0]
         try:
-            data = fn.forward(*[t.data for t in inputs], **params)
+            if len(inputs) == 1:                 # the common arities, without building a list
+                data = fn.forward(first.data, **params)
+            elif len(inputs) == 2:
+                data = fn.forward(first.data, inputs[1].data, **params)
+            else:
+                data = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as exc:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
-        first = inputs[0]
         if state.enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
