@@ -299,15 +299,24 @@ class RowSparseGrad(Tensor):
         return (RowSparseGrad, (self.indices, self.values, self.dense_shape))
 
     def coalesce(self):
-        """The same gradient with sorted, unique indices."""
+        """The same gradient with sorted, unique indices (duplicates summed).
+
+        Sort the ids; the first row of each run of equal ids is gathered in one step, and only
+        the repeats are added onto it (np.add.at over the few repeats, not over every row):
+        several times faster than np.add.reduceat over all rows when most ids are distinct.
+        """
         ids = self.indices
         if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
             return self
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
-        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-        return RowSparseGrad(ids[starts], np.add.reduceat(self.values[order], starts, axis=0),
-                             self.dense_shape)
+        first = np.concatenate(([True], ids[1:] != ids[:-1]))    # starts of runs of one id
+        totals = self.values[order[first]]
+        repeats = ~first
+        if repeats.any():
+            run = np.cumsum(first) - 1                           # run number of each sorted row
+            np.add.at(totals, run[repeats], self.values[order[repeats]])
+        return RowSparseGrad(ids[first], totals, self.dense_shape)
 
     def to(self, dtype):
         dtype = check_dtype(dtype)
