@@ -44,10 +44,7 @@ class CrossEntropy(Function):
         valid = ids != ignore_index
         ids = np.where(valid, ids, 0)            # ignored rows read class 0, then are masked out
         valid = valid.astype(dtype)              # 1.0 for rows that count, 0.0 for ignored ones
-        peak = logits.max(axis=1, keepdims=True) if c else np.zeros((m, 1), dtype)
-        exps = logits - peak                     # the one (M, C) buffer: shifted logits, then
-        np.exp(exps, out=exps)                   # exp(x - max), which cannot overflow
-        total = exps.sum(axis=1, keepdims=True)
+        exps, peak, total = _shifted_exps(logits)
         lse = (np.log(total) + peak)[:, 0]       # logsumexp(x_i)
         rows = np.arange(m)
         target_weight = valid if weight is None else valid * weight[ids]
@@ -105,12 +102,25 @@ class CrossEntropy(Function):
         uniform = self.smoothing / c if self.smoothing else 0.0
         w_sum = c if self.weight is None else float(self.weight.sum())
         q_sum = self.on + self.valid * (uniform * w_sum)
-        g = self.exps * (r * q_sum * self.inv_total)[:, None]      # softmax * sum(q) * r
+        # The gradient is written over the saved exps buffer, the only (M, C) array of the
+        # step. A second backward through a retained graph finds it spent and recomputes it.
+        g = self.exps if self.exps is not None else _shifted_exps(logits.data)[0]
+        self.exps = None
+        g *= (r * q_sum * self.inv_total)[:, None]                  # softmax * sum(q) * r
         g[rows, self.ids] -= r * self.on
         if self.smoothing:
             rv = r * self.valid * uniform
             g -= rv[:, None] if self.weight is None else rv[:, None] * self.weight
         return (logits._constant(g),)
+
+
+def _shifted_exps(logits):
+    """exp(x - max_row(x)) in one new (M, C) buffer (cannot overflow), the row max and sums."""
+    m, c = logits.shape
+    peak = logits.max(axis=1, keepdims=True) if c else np.zeros((m, 1), logits.dtype)
+    exps = logits - peak
+    np.exp(exps, out=exps)
+    return exps, peak, exps.sum(axis=1, keepdims=True)
 
 
 class LogSigmoid(Function):
