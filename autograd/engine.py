@@ -52,8 +52,10 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             fn = t.grad_fn
             if fn is not None and any(id(p) in useful for p in fn.inputs):
                 useful.add(id(t))
-    grads = {}
+    grads, handed_out = {}, set()
     for root, g in zip(roots, root_grads):
+        if not getattr(g, "is_sparse", False):
+            handed_out.add(id(_memory_owner(g.data)))      # the caller's seed is never kept
         key = id(root)
         grads[key] = g if key not in grads else grads[key] + g
     for t in reversed(order):
@@ -70,7 +72,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             found[id(t)] = g
         if fn is None:
             if targets is None:
-                t.grad = _own(g) if t.grad is None else t.grad + g
+                t.grad = _own(g, handed_out) if t.grad is None else t.grad + g
             yield t, g, ()
             continue
         input_grads = fn.backward(g, t)
@@ -92,14 +94,28 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
     return found
 
 
-def _own(g):
-    """g as a gradient a leaf may keep: optimizers update .grad in place, but g may be a
-    read-only broadcast view, the caller's `gradient`, or shared with another leaf (Add hands
-    one tensor to both inputs). Recorded (create_graph) and row-sparse gradients are kept as is.
+def _own(g, handed_out):
+    """g as a gradient a leaf may keep and update in place.
+
+    A gradient may be a read-only broadcast view, the caller's own `gradient`, or memory that
+    another leaf already holds (Add hands one tensor to both inputs; a reshape hands out a view
+    of it). Only those are copied; a fresh array, usually a weight's gradient, is kept as is.
+    `handed_out` holds the ids of the memory owners given to leaves (and the roots' seeds).
+    Recorded (create_graph) and row-sparse gradients are kept as they are.
     """
     if g.grad_fn is not None or getattr(g, "is_sparse", False):
         return g
+    owner = _memory_owner(g.data)
+    if g.data.flags.writeable and id(owner) not in handed_out:
+        handed_out.add(id(owner))
+        return g
     return g._constant(g.data.copy())
+
+
+def _memory_owner(array):
+    while isinstance(array.base, type(array)):
+        array = array.base
+    return array
 
 
 def backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):

@@ -88,6 +88,18 @@ def test_each_leaf_owns_its_gradient():
     np.testing.assert_array_equal(x.grad.data, [[7.0, 1.0]])
 
 
+def test_leaves_that_receive_views_of_one_gradient_do_not_share_memory():
+    # a's gradient is a reshaped view of the very array handed to b, and w's a transposed view
+    a, b = leaf([1.0, 2.0, 3.0, 4.0]), leaf([[1.0, 1.0], [1.0, 1.0]])
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    ((a.reshape(2, 2) + b) * 1.0 + w.T).sum().backward()
+    a.grad.data *= 10
+    w.grad.data *= 100
+    np.testing.assert_array_equal(b.grad.data, np.ones((2, 2)))
+    np.testing.assert_array_equal(a.grad.data, np.full(4, 10.0))
+    np.testing.assert_array_equal(w.grad.data, np.full((2, 2), 100.0))
+
+
 # -- freeing the graph -----------------------------------------------------------------------
 
 def test_second_backward_through_a_freed_graph_raises_and_says_why():
