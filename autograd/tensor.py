@@ -301,9 +301,10 @@ class RowSparseGrad(Tensor):
     def coalesce(self):
         """The same gradient with sorted, unique indices (duplicates summed).
 
-        Sort the ids; the first row of each run of equal ids is gathered in one step, and only
-        the repeats are added onto it (np.add.at over the few repeats, not over every row):
-        several times faster than np.add.reduceat over all rows when most ids are distinct.
+        Sort the ids. When most ids are distinct, the first row of each run of equal ids is
+        gathered in one step and only the repeats are added onto it (np.add.at over the few
+        repeats): several times faster than np.add.reduceat over every row. When most are
+        repeats (a small vocabulary), np.add.reduceat sums each run in one pass.
         """
         ids = self.indices
         if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
@@ -311,12 +312,16 @@ class RowSparseGrad(Tensor):
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
         first = np.concatenate(([True], ids[1:] != ids[:-1]))    # starts of runs of one id
-        totals = self.values[order[first]]
-        repeats = ~first
-        if repeats.any():
-            run = np.cumsum(first) - 1                           # run number of each sorted row
-            np.add.at(totals, run[repeats], self.values[order[repeats]])
-        return RowSparseGrad(ids[first], totals, self.dense_shape)
+        starts = np.flatnonzero(first)
+        if 2 * starts.size < ids.size:          # mostly repeats (a small vocabulary): one sum
+            totals = np.add.reduceat(self.values[order], starts, axis=0)   # per run of ids
+        else:
+            totals = self.values[order[starts]]
+            repeats = ~first
+            if repeats.any():
+                run = np.cumsum(first) - 1                       # run number of each sorted row
+                np.add.at(totals, run[repeats], self.values[order[repeats]])
+        return RowSparseGrad(ids[starts], totals, self.dense_shape)
 
     def to(self, dtype):
         dtype = check_dtype(dtype)

@@ -23,8 +23,20 @@ class MatMul(Function):
             g = grad.unsqueeze(-1)
             return (g @ b.unsqueeze(-2) if need_a else None,
                     (a.mT @ g).squeeze(-1) if need_b else None)
+        if need_b and _is_transposed(b.data):
+            # dL/dB = A^T G = (G^T A)^T: computed in B's own layout, so that the gradient of a
+            # transposed weight (Linear's x @ W.T) comes back to W contiguous, as W is.
+            grad_b = (grad.mT @ a).mT
+        else:
+            grad_b = a.mT @ grad if need_b else None        # dL/dB = A^T G
         return (grad @ b.mT if need_a else None,            # dL/dA = G B^T
-                a.mT @ grad if need_b else None)            # dL/dB = A^T G
+                grad_b)
+
+
+def _is_transposed(array):
+    """A 2-d array laid out column by column: the transpose of a contiguous matrix."""
+    flags = array.flags
+    return array.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
 
 
 class LinalgMethods:
