@@ -7,12 +7,36 @@
     Tensor([2., 4., 6.])
 """
 from autograd.dtypes import get_default_dtype, set_default_dtype
-from autograd.factories import (arange, cat, eye, full, manual_seed, ones, ones_like, rand,
-                                randint, randn, stack, where, zeros, zeros_like)
-from autograd.functional import (GradcheckError, directional_derivative, grad, gradcheck,
-                                 gradgradcheck, hessian, hvp, jacobian, jvp, value_and_grad,
-                                 vjp)
+from autograd.factories import (
+    arange,
+    cat,
+    eye,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    stack,
+    where,
+    zeros,
+    zeros_like,
+)
 from autograd.function import Function
+from autograd.functional import (
+    GradcheckError,
+    directional_derivative,
+    grad,
+    gradcheck,
+    gradgradcheck,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.gradients import gradients
 from autograd.tensor import RowSparseGrad, Tensor, tensor

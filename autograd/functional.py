@@ -9,8 +9,8 @@ import numpy as np
 
 from autograd.dtypes import defaults
 from autograd.factories import stack
-from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from autograd.grad_mode import enable_grad, is_grad_enabled
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from autograd.gradients import gradients
 from autograd.tensor import Tensor
 
@@ -61,7 +61,7 @@ def value_and_grad(f, argnums=0):
 
 
 def grad(f, argnums=0):
-    """A function returning df/dx for scalar-valued f, with x's shape (a tuple for tuple argnums)."""
+    """A function returning df/dx for scalar-valued f, shaped like x (a tuple for tuple argnums)."""
     value_and_grad_f = value_and_grad(f, argnums)
 
     def grad_f(*args, **kwargs):

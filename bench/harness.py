@@ -264,7 +264,8 @@ def run(modules, threads, quick=False, use_torch=True):
     return 1 if failed else 0
 
 
-if __name__ == "__main__":           # python -m bench.harness --torch-worker THREADS [--quick] NAMES
+# python -m bench.harness --torch-worker THREADS [--quick] NAMES
+if __name__ == "__main__":
     args = sys.argv[1:]
     if not args or args[0] != "--torch-worker":
         sys.exit("bench/harness.py is run by bench/run.py")

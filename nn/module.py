@@ -64,7 +64,7 @@ class Module:
             d["_non_persistent_buffers"].discard(name)
 
     def register_parameter(self, name, param):
-        """Add a Parameter (or None: a declared but absent parameter, like a Linear's bias=False)."""
+        """Add a Parameter (or None: declared but absent, like a Linear's bias=False)."""
         params = self._store("_parameters")
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):

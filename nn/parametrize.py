@@ -148,8 +148,9 @@ def register_parametrization(module, tensor_name, parametrization, unsafe=False)
         return module
     theta = module._parameters.get(tensor_name)
     if theta is None:
+        present = [n for n, p in module._parameters.items() if p is not None]
         raise ValueError(f"{where}: {type(module).__name__} has no parameter {tensor_name!r} "
-                         f"(its parameters: {[n for n, p in module._parameters.items() if p is not None]})")
+                         f"(its parameters: {present})")
     with no_grad():
         phi = psi.right_inverse(theta) if hasattr(psi, "right_inverse") else theta
         arrays, single = _arrays(phi, where)

@@ -3,10 +3,11 @@
 Frame k is draw_backward(root, step=k), for k = 0 (the forward graph) to the number of steps;
 the last frame is draw_backward(root). The players pin every node's size (steady=True) so that
 all frames share one layout and nothing moves while stepping. Frames are rendered to SVG by
-viz.render (system dot, else graphviz-pure), several at a time. The HTML player inlines every frame and a few lines of
-plain JavaScript (buttons, a range slider, the arrow keys, a step counter): no network, no
-libraries, any browser. A player keeps every frame, so it is meant for graphs of up to a few
-hundred steps (max_frames); for bigger ones draw single steps with draw_backward(step=k).
+viz.render (system dot, else graphviz-pure), several at a time. The HTML player inlines every
+frame and a few lines of plain JavaScript (buttons, a range slider, the arrow keys, a step
+counter): no network, no libraries, any browser. A player keeps every frame, so it is meant
+for graphs of up to a few hundred steps (max_frames); for bigger ones draw single steps with
+draw_backward(step=k).
 """
 import hashlib
 import html

@@ -12,8 +12,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import (Cycle, arrays, copies, cross_entropy_np, gradspace_sgd,
-                                    rows_sgd, torch_state_dict)
+from bench.workloads.common import (
+    Cycle,
+    arrays,
+    copies,
+    cross_entropy_np,
+    gradspace_sgd,
+    rows_sgd,
+    torch_state_dict,
+)
 
 NAME = "W1 skipgram-softmax"
 DESCRIPTION = "skip-gram, full softmax: V 5,000, d 64, batch 512"

@@ -12,8 +12,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import (Cycle, arrays, copies, cross_entropy_np, gradspace_sgd,
-                                    rows_sgd, torch_state_dict)
+from bench.workloads.common import (
+    Cycle,
+    arrays,
+    copies,
+    cross_entropy_np,
+    gradspace_sgd,
+    rows_sgd,
+    torch_state_dict,
+)
 
 NAME = "W3 charlm-b32"
 DESCRIPTION = "char-MLP LM: vocab 27, context 3, emb 10, hidden 200, tanh, batch 32"

@@ -337,7 +337,7 @@ def test_steps_run_in_reverse_topological_order(graph, data):
         walked = list(engine.steps([root], [Tensor(1.0)], retain_graph=True))
     position = {id(t): k for k, (t, _, _) in enumerate(walked)}
     assert len(position) == len(walked)                          # each tensor once
-    for t, grad, input_grads in walked:
+    for t, _, input_grads in walked:
         if t.grad_fn is None:
             assert input_grads == () and t.is_leaf
             continue

@@ -93,7 +93,8 @@ def test_encode_takes_a_string_as_characters_and_decode_checks_range():
 
 
 def test_save_load_round_trip(tmp_path):
-    vocab = Vocab(["the", "cat", "saw", "the", "dog", "and", "the", "cat"], min_count=2, specials=["<pad>"])
+    vocab = Vocab(["the", "cat", "saw", "the", "dog", "and", "the", "cat"], min_count=2,
+                  specials=["<pad>"])
     path = tmp_path / "vocab.json"
     vocab.save(path)
     loaded = Vocab.load(path)
