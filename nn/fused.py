@@ -125,6 +125,7 @@ def _shifted_exps(logits):
 
 class LogSigmoid(Function):
     """log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)): finite for every x."""
+    __slots__ = ()
 
     def forward(self, x):
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))

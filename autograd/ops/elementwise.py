@@ -10,6 +10,8 @@ from autograd.function import Function
 
 
 class Add(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return a + b
 
@@ -18,6 +20,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return a - b
 
@@ -26,6 +30,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return a * b
 
@@ -37,6 +43,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return a / b
 
@@ -48,6 +56,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    __slots__ = ()
+
     def forward(self, a, p):
         return a ** p
 
@@ -59,6 +69,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return -a
 
@@ -67,6 +79,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.exp(a)
 
@@ -75,6 +89,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.log(a)
 
@@ -83,6 +99,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.sqrt(a)
 
@@ -91,6 +109,8 @@ class Sqrt(Function):
 
 
 class Tanh(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.tanh(a)
 
@@ -99,6 +119,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    __slots__ = ()
+
     def forward(self, a):
         # 1/(1 + e^-a) for a >= 0, e^a/(1 + e^a) below, with e = exp(-|a|) <= 1: no overflow,
         # and full relative precision in the tail (0.5 (1 + tanh(a/2)) rounds sigmoid(-20) to 0
@@ -113,6 +135,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.maximum(a, 0)
 
@@ -121,6 +145,8 @@ class Relu(Function):
 
 
 class Abs(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.abs(a)
 
@@ -129,6 +155,8 @@ class Abs(Function):
 
 
 class Sin(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.sin(a)
 
@@ -137,6 +165,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    __slots__ = ()
+
     def forward(self, a):
         return np.cos(a)
 
@@ -161,6 +191,8 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return np.maximum(a, b)
 
@@ -171,6 +203,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         return np.minimum(a, b)
 
@@ -181,6 +215,8 @@ class Minimum(Function):
 
 
 class Where(Function):
+    __slots__ = ()
+
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
 
@@ -190,6 +226,8 @@ class Where(Function):
 
 
 class Cast(Function):
+    __slots__ = ()
+
     def forward(self, a, dtype=None):
         return a.astype(dtype)
 

@@ -5,6 +5,8 @@ from autograd.function import Function
 
 
 class MatMul(Function):
+    __slots__ = ()
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("both operands must have at least 1 dim (use * for scalars)")

@@ -78,10 +78,12 @@ class Extremum(Function):
 
 
 class Max(Extremum):
+    __slots__ = ()
     reduce = staticmethod(np.max)
 
 
 class Min(Extremum):
+    __slots__ = ()
     reduce = staticmethod(np.min)
 
 

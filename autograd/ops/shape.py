@@ -8,6 +8,8 @@ from autograd.ops.reductions import normalize_dims
 
 
 class Reshape(Function):
+    __slots__ = ()
+
     def forward(self, a, shape=()):
         return a.reshape(shape)
 
@@ -27,6 +29,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    __slots__ = ()
+
     def forward(self, a, shape=()):
         return np.broadcast_to(a, shape)
 
