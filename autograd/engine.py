@@ -58,9 +58,11 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             handed_out.add(id(_memory_owner(g.data)))      # the caller's seed is never kept
         key = id(root)
         grads[key] = g if key not in grads else grads[key] + g
+    collecting = targets is not None
     for t in reversed(order):
-        g = grads.pop(id(t), None)
-        if g is None or (targets is not None and id(t) not in useful):
+        key = id(t)
+        g = grads.pop(key, None)
+        if g is None or (collecting and key not in useful):
             continue
         if t._hooks:
             for hook in t._hooks:
@@ -68,10 +70,10 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
                 if replaced is not None:
                     g = replaced
         fn = t.grad_fn
-        if targets is not None and id(t) in targets:
-            found[id(t)] = g
+        if collecting and key in targets:
+            found[key] = g
         if fn is None:
-            if targets is None:
+            if not collecting:
                 t.grad = _own(g, handed_out) if t.grad is None else t.grad + g
             yield t, g, ()
             continue
