@@ -7,13 +7,16 @@
 - `train.optim`: SGD, Adam, AdamW, RMSprop, NaturalGradient, and `lr_scheduler`.
 - `train.data`: datasets, the DataLoader, token tools and the shipped corpus.
 - `train.fit` / `train.History` (loop.py): the training loop with a progress bar.
+- `train.callbacks.RecordParameters`: records theta's path through parameter space.
 - `train.checkpoint`: save/load model + optimizer + metadata as `.npz`, atomically.
 - `train.embeddings`: similarity, neighbours, analogies and a 2-D map of an embedding table.
 - `train.recipes`: `skipgram` and `charlm`, also run as `python -m train skipgram|charlm`.
 
 Importing `train` is light: matplotlib and tqdm load only when a plot or a bar is drawn.
 """
-from train import checkpoint, data, optim
+from train import callbacks, checkpoint, data, optim
+from train.callbacks import RecordParameters
 from train.loop import History, StopTraining, fit
 
-__all__ = ["fit", "History", "StopTraining", "optim", "data", "checkpoint"]
+__all__ = ["History", "RecordParameters", "StopTraining", "callbacks", "checkpoint", "data",
+           "fit", "optim"]

@@ -210,3 +210,42 @@ def test_evaluate_weights_batches_by_size():
     whole = F.mse_loss(model(Tensor(X[:10])), Tensor(Y[:10])).item()
     assert evaluate(model, loader, lambda m, b: F.mse_loss(m(b[0]), b[1])) == \
         pytest.approx(whole, rel=1e-5)
+
+
+def test_record_parameters_keeps_the_path_of_theta_through_training():
+    import autograd
+    from nn.utils import parameters_to_vector
+    from train import RecordParameters
+    from train.optim import SGD
+
+    autograd.manual_seed(0)
+    model = nn.Linear(3, 1)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((12, 3)), rng.standard_normal((12, 1))
+    loader = DataLoader(TensorDataset(x, y), batch_size=4)           # 3 steps an epoch
+    start = parameters_to_vector(model.parameters()).numpy().copy()
+    recorder = RecordParameters(model, every=2)
+    fit(model, F.mse_loss, SGD(model.parameters(), lr=0.1), loader, epochs=2, progress=False,
+        callbacks=[recorder])
+    path = recorder.path
+    assert path.shape == (1 + 6 // 2, 4)                               # start + every 2nd step
+    np.testing.assert_array_equal(path[0], start)
+    np.testing.assert_array_equal(path[-1], parameters_to_vector(model.parameters()).numpy())
+    assert not np.allclose(path[1], path[0])                          # it moved
+    with pytest.raises(ValueError, match="every"):
+        RecordParameters(model, every=0)
+
+
+def test_record_parameters_without_a_model_binds_at_the_first_step():
+    from train import RecordParameters
+    from train.optim import SGD
+
+    model = nn.Linear(2, 1)
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    recorder = RecordParameters(every=3)
+    with pytest.raises(ValueError, match="nothing recorded"):
+        _ = recorder.path
+    fit(model, F.mse_loss, SGD(model.parameters(), lr=0.1),
+        DataLoader(TensorDataset(x, y), batch_size=1), epochs=2, progress=False,
+        callbacks=[recorder])                                # 8 steps: points after 1, 3, 6
+    assert recorder.path.shape == (3, 3)
