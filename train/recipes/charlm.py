@@ -94,9 +94,19 @@ def split_text(text, val_fraction):
 
 
 def examples(text, vocab, block_size):
-    """(contexts (n, T), next characters (n,)) for every character of `text`."""
+    """(contexts (n, T), next characters (n,)) for every character of `text`.
+
+    Each line starts afresh: the context of a line's first characters is newlines, not the end
+    of the line before (the lines are independent sentences). So sampling from a context of
+    newlines, as `sample` does, starts a sentence the way training did.
+    """
     pad = vocab["\n"]                          # "<unk>" (0) if the text has no newline
-    return context_windows(vocab.encode(tokenize(text, "char")), block_size, pad_id=pad)
+    ids = vocab.encode(tokenize(text, "char"))
+    X, Y = context_windows(ids, block_size, pad_id=pad)                # (n, T), (n,)
+    line = np.concatenate(([0], np.cumsum(ids == pad)[:-1]))          # line of each position
+    context_line = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate((np.full(block_size, -1), line)), block_size)[:len(Y)]   # (n, T)
+    return np.where(context_line < line[:, None], pad, X), Y
 
 
 def run(config, callbacks=()):
