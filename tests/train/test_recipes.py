@@ -172,3 +172,14 @@ def test_a_real_ctrl_c_exits_130_with_a_checkpoint_and_resume_continues(tmp_path
     assert done.returncode == 0, done.stderr
     assert f"after epoch {meta['epoch']}" in done.stdout
     assert checkpoint.load(ckpt, skipgram.SkipGram(177, 8))["epoch"] == meta["epoch"] + 1
+
+
+@pytest.mark.parametrize("module, level", [(skipgram, "word"), (charlm, "char")])
+def test_build_model_gives_a_runs_initial_weights_every_time(module, level):
+    from train.data import Vocab, tokenize
+    vocab = Vocab(tokenize("the cat sat.\nthe dog ran.\n", level))
+    first = module.build_model(module.Config(seed=3), vocab).state_dict()
+    again = module.build_model(module.Config(seed=3), vocab).state_dict()
+    other = module.build_model(module.Config(seed=4), vocab).state_dict()
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert any(not np.array_equal(first[k], other[k]) for k in first)

@@ -109,6 +109,12 @@ def examples(text, vocab, block_size):
     return np.where(context_line < line[:, None], pad, X), Y
 
 
+def build_model(config, vocab):
+    """The untrained model of a run with this config: the same initial weights, every time."""
+    autograd.manual_seed(config.seed)
+    return CharMLP(len(vocab), config.block_size, config.emb_dim, config.hidden)
+
+
 def run(config, callbacks=()):
     out = common.out_dir(config.out)
 
@@ -124,8 +130,7 @@ def run(config, callbacks=()):
           f"examples, context {config.block_size}")
 
     # -- model, optimizer, schedule -----------------------------------------------------------
-    autograd.manual_seed(config.seed)
-    model = CharMLP(len(vocab), config.block_size, config.emb_dim, config.hidden)
+    model = build_model(config, vocab)
     optimizer = Adam(model.parameters(), lr=config.lr)
 
     # -- train: checkpoint every epoch and on Ctrl-C; --resume picks up from the last one -----

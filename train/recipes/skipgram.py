@@ -135,6 +135,12 @@ def negative_sampling_step(sampler, k):
     return step
 
 
+def build_model(config, vocab):
+    """The untrained model of a run with this config: the same initial weights, every time."""
+    autograd.manual_seed(config.seed)
+    return SkipGram(len(vocab), config.dim, config.loss)
+
+
 def run(config, callbacks=()):
     if config.loss not in ("softmax", "negative"):
         raise common.RecipeError(f"--loss must be softmax or negative, got {config.loss!r}")
@@ -149,8 +155,7 @@ def run(config, callbacks=()):
           f"(window {config.window}), {config.loss} loss, d = {config.dim}")
 
     # -- model, optimizer, schedule -----------------------------------------------------------
-    autograd.manual_seed(config.seed)
-    model = SkipGram(len(vocab), config.dim, config.loss)
+    model = build_model(config, vocab)
     optimizer = Adam(model.parameters(), lr=config.lr)
     generators = {"loader": loader.generator}
     step = softmax_step
