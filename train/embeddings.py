@@ -15,6 +15,7 @@ __all__ = [
     "cosine_similarity",
     "nearest_neighbors",
     "pca_2d",
+    "plot_2d",
 ]
 
 
@@ -154,3 +155,36 @@ def class_purity(E, vocab, word_classes):
     nearest = scores.argmax(axis=1)
     hits = sum(label.get(itos[j]) == label[w] for w, j in zip(scored, nearest))
     return hits / len(scored)
+
+
+def plot_2d(E, vocab, word_classes, ax=None, annotate=True, title=None):
+    """The words of `word_classes` on the first two principal axes of their vectors, one colour
+    per class, each point labelled with its word. Returns the matplotlib axes.
+
+    The projection is fitted to the plotted words only (`pca_2d` of their rows), so the
+    picture spends its two dimensions on what separates them. Words not in the vocabulary are
+    left out. Without `ax`, a new pyplot figure is made (in a notebook it shows inline).
+    """
+    from matplotlib import colormaps
+    E = _matrix(E)
+    _, stoi = _maps(vocab)
+    classes = {name: [w for w in words if w in stoi] for name, words in word_classes.items()}
+    classes = {name: words for name, words in classes.items() if words}
+    if not classes:
+        raise ValueError("plot_2d: none of the words of word_classes is in the vocabulary")
+    words = [w for ws in classes.values() for w in ws]
+    P = pca_2d(E[[stoi[w] for w in words]])                             # (n, 2)
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(10, 8))
+    start = 0
+    for k, (name, ws) in enumerate(classes.items()):
+        xy, start = P[start:start + len(ws)], start + len(ws)
+        colour = colormaps["tab20"](k % 20)
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, color=colour, label=name)
+        for (x, y), w in zip(xy, ws) if annotate else ():
+            ax.annotate(w, (x, y), fontsize=6, color=colour, xytext=(2, 2),
+                        textcoords="offset points")
+    ax.set_title(title or "embeddings: first two principal components")
+    ax.legend(fontsize=7, ncol=2, loc="best")
+    return ax

@@ -194,3 +194,22 @@ def test_purity_refuses_ambiguous_or_empty_classes():
         class_purity(E, words, {"A": ["a0", "a1"], "B": ["a1", "b0"]})
     with pytest.raises(ValueError):
         class_purity(E, words, {"A": ["zzz"]})
+
+
+def test_plot_2d_draws_one_labelled_point_per_known_word_coloured_by_class():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from train.embeddings import plot_2d
+    rng = np.random.default_rng(0)
+    E = rng.standard_normal((6, 4))
+    itos = ["<unk>", "cat", "dog", "red", "blue", "green"]
+    classes = {"animals": ["cat", "dog", "cow"], "colours": ["red", "blue", "green"]}
+    ax = plot_2d(E, itos, classes, ax=Figure().add_subplot())
+    points = [c.get_offsets() for c in ax.collections]
+    assert [len(p) for p in points] == [2, 3]                          # "cow" is not in itos
+    assert sorted(t.get_text() for t in ax.texts) == ["blue", "cat", "dog", "green", "red"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["animals", "colours"]
+    with pytest.raises(ValueError, match="none of the words"):
+        plot_2d(E, itos, {"x": ["zebra"]}, ax=Figure().add_subplot())

@@ -45,7 +45,7 @@ from train.data import (
     skipgram_pairs,
     tokenize,
 )
-from train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, pca_2d
+from train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, plot_2d
 from train.loop import History, fit
 from train.optim import Adam
 from train.optim.lr_scheduler import CosineAnnealingLR
@@ -212,27 +212,10 @@ def evaluate_embeddings(E, vocab):
 def plot_embeddings(E, vocab, path):
     """The labelled words (or the 60 most frequent) on the first two principal axes."""
     classes = labelled_words(vocab) or {"words": vocab.itos[1:61]}
-    words = [w for ws in classes.values() for w in ws]
-    P = pca_2d(E[[vocab[w] for w in words]])                             # (n, 2)
     fig = common.new_figure(10, 8)
-    ax = fig.add_subplot()
-    start = 0
-    for k, (name, ws) in enumerate(classes.items()):
-        xy = P[start:start + len(ws)]
-        start += len(ws)
-        colour = _colour(k)
-        ax.scatter(xy[:, 0], xy[:, 1], s=14, color=colour, label=name)
-        for (x, y), w in zip(xy, ws):
-            ax.annotate(w, (x, y), fontsize=6, color=colour, xytext=(2, 2),
-                        textcoords="offset points")
-    ax.set_title("skip-gram embeddings: first two principal components")
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    plot_2d(E, vocab, classes, ax=fig.add_subplot(),
+            title="skip-gram embeddings: first two principal components")
     fig.savefig(path, dpi=130)
-
-
-def _colour(k):
-    from matplotlib import colormaps
-    return colormaps["tab20"](k % 20)
 
 
 def write_neighbors(E, vocab, path, k, metrics):
