@@ -77,7 +77,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         if isinstance(value, Tensor):
             return value
         kind = type(value)
-        if isinstance(value, np.generic) and value.dtype.kind in "fiub":
+        if kind is not float and kind is not int and kind is not bool and \
+                isinstance(value, np.generic) and value.dtype.kind in "fiub":
             value = value.item()                 # numpy scalars combine like Python numbers
             kind = type(value)
         if kind is float or kind is int or kind is bool:
