@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from autograd import Tensor, factories
+from autograd.ops.linalg import Linear
 from nn.fused import CrossEntropy, LogSigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -55,8 +56,9 @@ def linear(input, weight, bias=None):
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit weight of "
                          f"shape {tuple(weight.shape)}: the input's last dim must be "
                          f"in_features={weight.shape[-1]}")
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if bias is None:
+        return input @ weight.T
+    return Linear.apply(weight._lift(input), weight, weight._lift(bias))   # one fused node
 
 
 def embedding(input, weight, padding_idx=None, sparse=True):

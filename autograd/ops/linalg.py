@@ -35,6 +35,28 @@ class MatMul(Function):
                 grad_b)
 
 
+class Linear(Function):
+    """y = x W^T + b for x (..., in), W (out, in), b (out,): nn's affine layer as one primitive.
+
+    Composed from @, .T and +, the same layer costs three nodes and an extra (..., out) array;
+    on the small batches of toy models the nodes are most of the time (W3: -15% per step).
+    """
+    __slots__ = ()
+
+    def forward(self, x, weight, bias):
+        y = x @ weight.T
+        y += bias
+        return y
+
+    def backward(self, grad, out):
+        x, weight, _ = self.inputs
+        need_x, need_w, need_b = self.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])                       # (N, out)
+        return (grad @ weight if need_x else None,                    # dL/dx = G W
+                rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None,   # dL/dW = G^T x
+                grad if need_b else None)          # dL/db = G, summed to (out,) by the engine
+
+
 def _is_transposed(array):
     """A 2-d array laid out column by column: the transpose of a contiguous matrix."""
     flags = array.flags
