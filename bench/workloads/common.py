@@ -103,3 +103,45 @@ def sigmoid_np(x):
 def arrays(tensors):
     """numpy copies of gradspace or torch tensors (both have .detach().numpy())."""
     return [np.array(t.detach().numpy()) for t in tensors]
+
+
+def chain_by_hand(x, w, b, n):
+    """The W6/W7 chain h_{k+1} = op_k(h_k), ops cycling through h*w, h+b, tanh, exp, written
+    out by hand: forward keeping what backward reads, then backward from d h_n = 1.
+    Returns (h_n, d h_n / d x, d h_n / d w), for arrays or for numpy float64 scalars."""
+    h, saved = x, []
+    for k in range(n):                    # forward, keeping what backward reads
+        op = k % 4
+        if op == 0:
+            saved.append(h)
+            h = h * w
+        elif op == 1:
+            saved.append(None)
+            h = h + b
+        elif op == 2:
+            h = np.tanh(h)
+            saved.append(h)
+        else:
+            h = np.exp(h)
+            saved.append(h)
+    g, gw = np.ones_like(h), np.zeros_like(w)
+    for k in range(n - 1, -1, -1):        # backward, in reverse
+        op, v = k % 4, saved[k]
+        if op == 0:
+            gw = gw + g * v               # w is used by every fourth op: its gradients add up
+            g = g * w
+        elif op == 2:
+            g = g * (1 - v * v)
+        elif op == 3:
+            g = g * v
+    return h, g, gw
+
+
+def model_weights(s):
+    """For workloads whose state has `init` (state-dict keys), `np`, `gs_model` and maybe
+    `th_model`: each implementation's current weights, in the same order (for the tests)."""
+    out = {"numpy": [s.np[k] for k in s.init],
+           "gradspace": [s.gs_model.state_dict()[k] for k in s.init]}
+    if hasattr(s, "th_model"):
+        out["torch"] = arrays(s.th_model.state_dict()[k] for k in s.init)
+    return out

@@ -14,10 +14,10 @@ import numpy as np
 
 from bench.workloads.common import (
     Cycle,
-    arrays,
     copies,
     cross_entropy_np,
     gradspace_sgd,
+    model_weights,
     rows_sgd,
     torch_state_dict,
 )
@@ -117,10 +117,4 @@ def torch_step(s):
     return loss.item()
 
 
-def weights(s):
-    """Each implementation's current weights, in the same order (for the tests)."""
-    out = {"numpy": [s.np[k] for k in s.init],
-           "gradspace": [s.gs_model.state_dict()[k] for k in s.init]}
-    if hasattr(s, "th_model"):
-        out["torch"] = arrays(s.th_model.state_dict()[k] for k in s.init)
-    return out
+weights = model_weights      # each implementation's current weights, for the tests

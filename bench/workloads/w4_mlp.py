@@ -10,7 +10,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import Cycle, arrays, copies, gradspace_sgd, torch_state_dict
+from bench.workloads.common import (
+    Cycle,
+    copies,
+    gradspace_sgd,
+    model_weights,
+    torch_state_dict,
+)
 
 NAME = "W4 mlp"
 DESCRIPTION = "MLP 256-512-512-10, ReLU, MSE, batch 256"
@@ -99,10 +105,4 @@ def torch_step(s):
     return loss.item()
 
 
-def weights(s):
-    """Each implementation's current weights, in the same order (for the tests)."""
-    out = {"numpy": [s.np[k] for k in s.init],
-           "gradspace": [s.gs_model.state_dict()[k] for k in s.init]}
-    if hasattr(s, "th_model"):
-        out["torch"] = arrays(s.th_model.state_dict()[k] for k in s.init)
-    return out
+weights = model_weights      # each implementation's current weights, for the tests

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import arrays
+from bench.workloads.common import arrays, chain_by_hand
 
 NAME = "W7 scalar-chain"
 DESCRIPTION = "20,000 scalar (0-d) ops, forward + backward"
@@ -48,32 +48,8 @@ def _forward(x, w, n, tanh, exp):
 
 def numpy_step(s):
     x, w = s.np
-    h, saved = x, []
-    for k in range(s.n):
-        op = k % 4
-        if op == 0:
-            saved.append(h)
-            h = h * w
-        elif op == 1:
-            saved.append(None)
-            h = h + B
-        elif op == 2:
-            h = np.tanh(h)
-            saved.append(h)
-        else:
-            h = np.exp(h)
-            saved.append(h)
-    g, gw = np.float64(1.0), np.float64(0.0)
-    for k in range(s.n - 1, -1, -1):
-        op, v = k % 4, saved[k]
-        if op == 0:
-            gw += g * v
-            g = g * w
-        elif op == 2:
-            g = g * (1 - v * v)
-        elif op == 3:
-            g = g * v
-    s.np = [x - LR * g, w - LR * gw]
+    h, gx, gw = chain_by_hand(x, w, B, s.n)
+    s.np = [x - LR * gx, w - LR * gw]
     return float(h)
 
 
