@@ -23,6 +23,11 @@ user drops the last tensor of a graph, reference counting frees all of it at onc
 """
 from autograd.grad_mode import state
 
+# needs_input_grad of unary and binary nodes: shared tuples (indexed by the inputs'
+# requires_grad flags), so recording a node allocates nothing but the node and its output.
+_NEEDS_ONE = (True,)
+_NEEDS_PAIR = ((None, (False, True)), ((True, False), (True, True)))
+
 
 class Function:
     __slots__ = ("inputs", "needs_input_grad")
@@ -32,19 +37,32 @@ class Function:
         """Run the primitive on Tensors and, in grad mode, record it as the result's grad_fn."""
         fn = cls()
         first = inputs[0]
+        arity = len(inputs)
         try:
-            if len(inputs) == 1:                 # the common arities, without building a list
-                data = fn.forward(first.data, **params)
-            elif len(inputs) == 2:
-                data = fn.forward(first.data, inputs[1].data, **params)
+            # The common arities are spelled out: no argument list, and no ** when there are no
+            # parameters. Small ops are dominated by this overhead, not by numpy.
+            if arity == 2:
+                second = inputs[1]
+                if params:
+                    data = fn.forward(first.data, second.data, **params)
+                else:
+                    data = fn.forward(first.data, second.data)
+            elif arity == 1:
+                data = fn.forward(first.data, **params) if params else fn.forward(first.data)
             else:
                 data = fn.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as exc:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
         if state.enabled:
-            needs = tuple([t._requires_grad for t in inputs])
-            if True in needs:
+            if arity == 2:
+                needs = _NEEDS_PAIR[first._requires_grad][second._requires_grad]
+            elif arity == 1:
+                needs = _NEEDS_ONE if first._requires_grad else None
+            else:
+                needs = tuple([t._requires_grad for t in inputs])
+                needs = needs if True in needs else None
+            if needs is not None:
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 # The first input builds the result, so this module needs no import of Tensor.
