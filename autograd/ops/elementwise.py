@@ -115,7 +115,35 @@ class Tanh(Function):
         return np.tanh(a)
 
     def backward(self, grad, out):
-        return (grad * (1 - out * out),)     # d(tanh a)/da = 1 - tanh^2 a
+        return (TanhBackward.apply(grad, out),)     # grad (1 - tanh^2 a), as one node
+
+
+class TanhBackward(Function):
+    """grad (1 - t^2) for t = tanh a: tanh's backward as one primitive.
+
+    Written with Tensor ops it took three nodes (t t, 1 - ., grad .) and two temporaries;
+    as a primitive it is one node, computed in place. Its own backward, for create_graph:
+    d/d grad = 1 - t^2 (this same op), d/dt = -2 t grad.
+    """
+    __slots__ = ()
+
+    def forward(self, grad, t):
+        return _times(1 - t * t, grad)       # d(tanh a)/da = 1 - tanh^2 a
+
+    def backward(self, gg, out):
+        grad, t = self.inputs
+        need_grad, need_t = self.needs_input_grad
+        return (TanhBackward.apply(gg, t) if need_grad else None,
+                gg * grad * t * -2 if need_t else None)
+
+
+def _times(slope, grad):
+    """grad * slope, written into `slope` (a fresh temporary) when it already has the result's
+    shape and dtype: one large array fewer per backward."""
+    if type(slope) is np.ndarray and slope.shape == grad.shape and slope.dtype == grad.dtype:
+        slope *= grad
+        return slope
+    return grad * slope
 
 
 class Sigmoid(Function):
@@ -131,7 +159,22 @@ class Sigmoid(Function):
         return out
 
     def backward(self, grad, out):
-        return (grad * out * (1 - out),)     # d(s)/da = s (1 - s)
+        return (SigmoidBackward.apply(grad, out),)  # grad s (1 - s), as one node
+
+
+class SigmoidBackward(Function):
+    """grad s (1 - s) for s = sigmoid a: sigmoid's backward as one primitive (one node, not
+    four). Its own backward: d/d grad = s (1 - s) (this same op), d/ds = grad (1 - 2 s)."""
+    __slots__ = ()
+
+    def forward(self, grad, s):
+        return _times(s * (1 - s), grad)     # d(s)/da = s (1 - s)
+
+    def backward(self, gg, out):
+        grad, s = self.inputs
+        need_grad, need_s = self.needs_input_grad
+        return (SigmoidBackward.apply(gg, s) if need_grad else None,
+                gg * grad * (1 - 2 * s) if need_s else None)
 
 
 class Relu(Function):

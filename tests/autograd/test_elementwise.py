@@ -18,6 +18,7 @@ from strategies import (
 
 import autograd
 from autograd import Tensor
+from autograd.ops.elementwise import SigmoidBackward, TanhBackward
 
 LOW, HIGH = -0.5, 0.5     # clamp's bounds in the tables below
 
@@ -67,6 +68,12 @@ BINARY = {
     "pow": (positive(), bounded(), lambda a, b: a ** b, np.power),
     "maximum": (on_lattice(0), on_lattice(0.5), lambda a, b: a.maximum(b), np.maximum),
     "minimum": (on_lattice(0), on_lattice(0.5), lambda a, b: a.minimum(b), np.minimum),
+    # the backward primitives of tanh and sigmoid, g (1 - t^2) and g s (1 - s), as ops of their
+    # own: create_graph differentiates them
+    "tanh_backward": (bounded(), bounded(), lambda g, t: TanhBackward.apply(g, t),
+                      lambda g, t: g * (1 - t * t)),
+    "sigmoid_backward": (bounded(), bounded(), lambda g, s: SigmoidBackward.apply(g, s),
+                         lambda g, s: g * s * (1 - s)),
 }
 
 

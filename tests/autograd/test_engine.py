@@ -129,6 +129,10 @@ def test_part_of_a_graph_freed_by_an_earlier_backward_is_detected():
 
 # -- higher order ----------------------------------------------------------------------------
 
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
 @pytest.mark.parametrize("f, derivatives", [
     (lambda x: x ** 4, [lambda a: 4 * a ** 3, lambda a: 12 * a ** 2, lambda a: 24 * a]),
     (lambda x: x.sin(), [np.cos, lambda a: -np.sin(a), lambda a: -np.cos(a)]),
@@ -137,8 +141,12 @@ def test_part_of_a_graph_freed_by_an_earlier_backward_is_detected():
     (lambda x: x.tanh(), [lambda a: 1 - np.tanh(a) ** 2,
                           lambda a: -2 * np.tanh(a) * (1 - np.tanh(a) ** 2),
                           lambda a: (6 * np.tanh(a) ** 2 - 2) * (1 - np.tanh(a) ** 2)]),
+    (lambda x: x.sigmoid(), [lambda a: _sig(a) * (1 - _sig(a)),
+                             lambda a: _sig(a) * (1 - _sig(a)) * (1 - 2 * _sig(a)),
+                             lambda a: _sig(a) * (1 - _sig(a)) * (1 - 6 * _sig(a)
+                                                                  + 6 * _sig(a) ** 2)]),
     (lambda x: 1 / x, [lambda a: -a ** -2.0, lambda a: 2 * a ** -3.0, lambda a: -6 * a ** -4.0]),
-], ids=["x^4", "sin", "x exp x", "tanh", "1/x"])
+], ids=["x^4", "sin", "x exp x", "tanh", "sigmoid", "1/x"])
 def test_create_graph_gives_second_and_third_derivatives(f, derivatives):
     a = np.array([0.7, -1.3, 2.1])
     # through gradients()
