@@ -10,7 +10,7 @@ identity, and each is dropped as soon as its tensor is processed.
 """
 from operator import attrgetter
 
-from autograd.grad_mode import set_grad_enabled
+from autograd.grad_mode import set_grad_enabled, state
 
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
          "were freed by the first backward(). Pass retain_graph=True to the first call if you "
@@ -54,11 +54,12 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
                 useful.add(id(t))
     grads, handed_out = {}, set()
     for root, g in zip(roots, root_grads):
-        if not getattr(g, "is_sparse", False):
+        if not g.is_sparse:
             handed_out.add(id(_memory_owner(g.data)))      # the caller's seed is never kept
         key = id(root)
         grads[key] = g if key not in grads else grads[key] + g
     collecting = targets is not None
+    recording = state.enabled                        # create_graph: the sums are recorded too
     for t in reversed(order):
         key = id(t)
         g = grads.pop(key, None)
@@ -89,7 +90,12 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
                 pg = pg.to(wanted.dtype)
             key = id(parent)
             previous = grads.get(key)
-            grads[key] = pg if previous is None else previous + pg
+            if previous is None:
+                grads[key] = pg
+            elif recording or previous.is_sparse or pg.is_sparse:
+                grads[key] = previous + pg
+            else:                                    # a plain sum: no graph node to dispatch
+                grads[key] = previous._constant(previous.data + pg.data)
         if not retain_graph:
             fn.release()
         yield t, g, input_grads
@@ -105,7 +111,7 @@ def _own(g, handed_out):
     `handed_out` holds the ids of the memory owners given to leaves (and the roots' seeds).
     Recorded (create_graph) and row-sparse gradients are kept as they are.
     """
-    if g.grad_fn is not None or getattr(g, "is_sparse", False):
+    if g.grad_fn is not None or g.is_sparse:
         return g
     owner = _memory_owner(g.data)
     if g.data.flags.writeable and id(owner) not in handed_out:

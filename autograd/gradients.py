@@ -36,4 +36,4 @@ def gradients(outputs, inputs, grad_outputs=None, create_graph=False, retain_gra
 def _dense(g, x):
     if g is None:
         return Tensor(np.zeros(x.shape, x.dtype))
-    return g._constant(g.data) if getattr(g, "is_sparse", False) else g
+    return g._constant(g.data) if g.is_sparse else g

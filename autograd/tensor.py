@@ -36,6 +36,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "_seq",
                  "__weakref__")
     __array_ufunc__ = None      # `ndarray * Tensor` defers to Tensor.__rmul__
+    is_sparse = False           # RowSparseGrad says True
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
