@@ -53,7 +53,8 @@ def test_directional_derivative_is_grad_dot_u_and_the_limit_of_difference_quotie
     assume(abs(curvature) > 1e-2)           # else the error falls as h^2, not h
     errors = np.array([abs((value(x + h * u) - value(x)) / h - d) for h in STEPS])
     assert errors[-1] < errors[0] / 100     # it agrees better and better as h shrinks...
-    assert 0.9 < slope(STEPS, errors) < 1.1          # ...and the error falls linearly in h
+    small = STEPS <= 1e-3                   # (where the h^2 term no longer competes)
+    assert 0.9 < slope(STEPS[small], errors[small]) < 1.1    # ...the error falls linearly in h
     # the leading error term is h/2 u^T H u (Taylor), a check of the slope's constant too
     np.testing.assert_allclose(errors[-1], STEPS[-1] / 2 * abs(curvature), rtol=0.05)
 
@@ -66,8 +67,13 @@ def test_the_remainder_is_little_o_of_the_step(x, direction):
     remainders = np.array([abs(value(x + h * direction) - value(x) - g @ (h * direction))
                            for h in STEPS])
     ratios = remainders / STEPS                     # |h| = h for a unit direction
-    assert np.all(np.diff(ratios) < 0) and ratios[-1] < 1e-3     # -> 0 with |h|
-    assert 1.9 < slope(STEPS, remainders) < 2.1     # smooth f: the remainder is O(|h|^2)
+    assert ratios[-1] < ratios[0] / 100 and ratios[-1] < 1e-3    # -> 0 with |h|
+    # Smooth f: the remainder is h^2/2 u^T H u + O(h^3). At the larger steps the cubic term
+    # can still compete when the curvature is small, so the order and constant are read off
+    # the smaller ones.
+    small = STEPS <= 1e-3
+    assert 1.9 < slope(STEPS[small], remainders[small]) < 2.1
+    np.testing.assert_allclose(remainders[-1], STEPS[-1] ** 2 / 2 * abs(curvature), rtol=0.05)
 
 
 @given(x=points, direction=directions, wrong=directions, size=st.floats(1e-2, 1.0))
