@@ -20,8 +20,8 @@ by_creation = attrgetter("_seq")
 
 def topological_order(roots):
     """Tensors that require grad and lead to `roots`, each after all of its inputs."""
-    seen = {id(root) for root in roots}
-    reached, stack = list(roots), list(roots)
+    seen = {id(root): root for root in roots}
+    stack = list(roots)
     while stack:
         fn = stack.pop().grad_fn
         if fn is None:
@@ -29,10 +29,12 @@ def topological_order(roots):
         if fn.inputs is None:
             raise RuntimeError(FREED)
         for parent in fn.inputs:
-            if parent._requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                reached.append(parent)
-                stack.append(parent)
+            if parent._requires_grad:
+                key = id(parent)
+                if key not in seen:
+                    seen[key] = parent
+                    stack.append(parent)
+    reached = list(seen.values())
     reached.sort(key=by_creation)
     return reached
 
