@@ -128,7 +128,9 @@ class TanhBackward(Function):
     __slots__ = ()
 
     def forward(self, grad, t):
-        return _times(1 - t * t, grad)       # d(tanh a)/da = 1 - tanh^2 a
+        slope = np.asarray(t * t)            # d(tanh a)/da = 1 - tanh^2 a, in place: one
+        np.subtract(1, slope, out=slope)     # temporary array, not two
+        return _times(slope, grad)
 
     def backward(self, gg, out):
         grad, t = self.inputs
@@ -140,7 +142,7 @@ class TanhBackward(Function):
 def _times(slope, grad):
     """grad * slope, written into `slope` (a fresh temporary) when it already has the result's
     shape and dtype: one large array fewer per backward."""
-    if type(slope) is np.ndarray and slope.shape == grad.shape and slope.dtype == grad.dtype:
+    if slope.shape == grad.shape and slope.dtype == grad.dtype:
         slope *= grad
         return slope
     return grad * slope
@@ -168,7 +170,9 @@ class SigmoidBackward(Function):
     __slots__ = ()
 
     def forward(self, grad, s):
-        return _times(s * (1 - s), grad)     # d(s)/da = s (1 - s)
+        slope = np.asarray(1 - s)            # d(s)/da = s (1 - s), in place
+        slope *= s
+        return _times(slope, grad)
 
     def backward(self, gg, out):
         grad, s = self.inputs
