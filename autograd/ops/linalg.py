@@ -51,10 +51,15 @@ class Linear(Function):
     def backward(self, grad, out):
         x, weight, _ = self.inputs
         need_x, need_w, need_b = self.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1])                       # (N, out)
+        rows, x_rows = _as_rows(grad), _as_rows(x)                   # (N, out), (N, in)
         return (grad @ weight if need_x else None,                    # dL/dx = G W
-                rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None,   # dL/dW = G^T x
+                rows.mT @ x_rows if need_w else None,                 # dL/dW = G^T x
                 grad if need_b else None)          # dL/db = G, summed to (out,) by the engine
+
+
+def _as_rows(t):
+    """(..., n) as a matrix (N, n) of its rows; a matrix is left as it is (no node)."""
+    return t if t.ndim == 2 else t.reshape(-1, t.shape[-1])
 
 
 def _is_transposed(array):

@@ -96,12 +96,13 @@ class ReductionMethods:
 
     def sum_to_size(self, *shape):
         """Sum over broadcast dimensions so the result has `shape` (the adjoint of expand)."""
-        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        if tuple(shape) == self.shape:
+        shape = tuple(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+        if shape == self.shape:
             return self
-        if np.broadcast_shapes(shape, self.shape) != self.shape:
+        lead = self.ndim - len(shape)           # shape broadcasts to ours: each dim 1 or equal
+        if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, self.shape[lead:])):
             raise ValueError(f"sum_to_size: shape {self.shape} does not broadcast from {shape}")
-        return SumTo.apply(self, shape=tuple(shape))
+        return SumTo.apply(self, shape=shape)
 
     def mean(self, dim=None, keepdim=False):
         dims = normalize_dims(dim, self.ndim, "mean")
