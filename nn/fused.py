@@ -97,7 +97,8 @@ class CrossEntropy(Function):
             probs = logits.softmax(-1)
             return ((probs * logits._constant(q_sum) - logits._constant(q))
                     * (row_grad * self.scale),)
-        r = np.broadcast_to(np.asarray(row_grad.data * self.scale, logits.dtype), (m, 1))[:, 0]
+        # r: the factor of each row, (M,) for "none", else one number for all rows
+        r = (grad.data.reshape(m) if self.reduction == "none" else grad.data) * self.scale
         rows = np.arange(m)
         uniform = self.smoothing / c if self.smoothing else 0.0
         w_sum = c if self.weight is None else float(self.weight.sum())
