@@ -52,9 +52,11 @@ def test_directional_derivative_is_grad_dot_u_and_the_limit_of_difference_quotie
     curvature = float(autograd.hvp(f, x, u)[1].data @ u)          # u^T H u
     assume(abs(curvature) > 1e-2)           # else the error falls as h^2, not h
     errors = np.array([abs((value(x + h * u) - value(x)) / h - d) for h in STEPS])
-    assert errors[-1] < errors[0] / 100     # it agrees better and better as h shrinks...
-    small = STEPS <= 1e-3                   # (where the h^2 term no longer competes)
-    assert 0.9 < slope(STEPS[small], errors[small]) < 1.1    # ...the error falls linearly in h
+    # It agrees better and better as h shrinks, and the error falls linearly in h. Both are
+    # read where the h^2 term no longer competes: at h = 1e-2 it can even cancel the h term.
+    small = STEPS <= 1e-3
+    assert errors[-1] < errors[small][0] / 50
+    assert 0.9 < slope(STEPS[small], errors[small]) < 1.1
     # the leading error term is h/2 u^T H u (Taylor), a check of the slope's constant too
     np.testing.assert_allclose(errors[-1], STEPS[-1] / 2 * abs(curvature), rtol=0.05)
 
