@@ -36,6 +36,21 @@ RTOL, ATOL = 1e-4, 1e-6          # float32 losses computed in a different order
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def settle_allocator():
+    """Let glibc's malloc keep large freed arrays instead of handing them back to the OS.
+
+    glibc serves an allocation above its mmap threshold (128 kB at start) with fresh pages, and
+    gives freed memory back once the heap's free top exceeds twice that threshold. Both
+    thresholds rise, for the rest of the process, the first time a large mmap-served block is
+    freed. Until then a step allocating arrays of ~1 MB (W3b) page-faults on every one of them,
+    which doubled its time, by an amount that depended on which workload happened to run
+    first. One 24 MB block allocated and freed here puts every implementation, in every
+    process, in the state of a process that has already seen a large array.
+    """
+    block = np.empty(24 << 20, np.uint8)
+    del block
+
+
 def time_block(step, state, budget, min_reps, max_reps):
     """Per-step seconds of one block of consecutive steps."""
     gc.collect()
@@ -105,6 +120,7 @@ def torch_worker(names, threads, quick):
     import torch
     if threads == "1":
         torch.set_num_threads(1)
+    settle_allocator()
     from bench.workloads import load
     settings = QUICK if quick else FULL
     rows = {}
@@ -222,10 +238,12 @@ def _progress(row):
 def run(modules, threads, quick=False, use_torch=True):
     """Run `modules`, print the table; returns 0, or 1 when something failed or disagreed."""
     settings = QUICK if quick else FULL
+    settle_allocator()
     print("\n".join(machine(threads)))
     print(f"gc enabled; {settings['warmup']} warm-up steps, then the median of about "
           f"{settings['budget']} s of steps (at least {settings['min_reps']}) per implementation, "
-          f"in {settings['rounds']} round(s)", flush=True)
+          f"in {settings['rounds']} round(s); malloc settled by one 24 MB block "
+          f"(harness.settle_allocator)", flush=True)
     torch = torch_rows(modules, threads, quick) if use_torch else None
     if torch is not None:
         print(f"torch {torch['version']}, torch.get_num_threads() = {torch['threads']}")
