@@ -3,6 +3,8 @@ are compositions of them and have no backward of their own.
 
 `dim` is None (every axis), an int, or a tuple of ints; negative values count from the end.
 """
+import math
+
 import numpy as np
 
 from autograd.function import Function
@@ -33,7 +35,7 @@ class Sum(Function):
 
     def forward(self, a, dims=(), keepdim=False):
         self.dims, self.keepdim = dims, keepdim
-        return np.sum(a, axis=dims, keepdims=keepdim)
+        return a.sum(axis=dims, keepdims=keepdim)
 
     def backward(self, grad, out):
         shape = self.inputs[0].shape
@@ -51,7 +53,7 @@ class SumTo(Function):
         lead = a.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
-        return np.sum(a, axis=dims, keepdims=True).reshape(shape) if dims else a.reshape(shape)
+        return a.sum(axis=dims, keepdims=True).reshape(shape) if dims else a.reshape(shape)
 
     def backward(self, grad, out):
         return (grad.expand(*self.shape),)
@@ -106,13 +108,13 @@ class ReductionMethods:
 
     def mean(self, dim=None, keepdim=False):
         dims = normalize_dims(dim, self.ndim, "mean")
-        count = int(np.prod([self.shape[d] for d in dims]))
+        count = math.prod([self.shape[d] for d in dims])
         return self.sum(dims, keepdim) / count
 
     def var(self, dim=None, keepdim=False, correction=1):
         """Variance: sum((x - mean)^2) / (n - correction); correction=1 is the unbiased one."""
         dims = normalize_dims(dim, self.ndim, "var")
-        count = int(np.prod([self.shape[d] for d in dims]))
+        count = math.prod([self.shape[d] for d in dims])
         centered = self - self.mean(dims, keepdim=True)
         return (centered * centered).sum(dims, keepdim) / max(count - correction, 0)
 
