@@ -239,8 +239,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} needs a target "
                          f"of shape {expected} (the input's shape without its class dim), got "
                          f"target of shape {tuple(ids.shape)}")
-    bad = ((ids < 0) | (ids >= classes)) & (ids != ignore_index)
-    if bad.any():
+    bad = None
+    if ids.size and (ids.min() < 0 or ids.max() >= classes):       # two passes when all fit
+        bad = ((ids < 0) | (ids >= classes)) & (ids != ignore_index)
+    if bad is not None and bad.any():
         raise IndexError(f"cross_entropy: target {int(ids[bad].flat[0])} is out of range for "
                          f"{classes} classes (ids must be in [0, {classes}) or equal "
                          f"ignore_index={ignore_index})")
