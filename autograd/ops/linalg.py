@@ -10,6 +10,11 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("both operands must have at least 1 dim (use * for scalars)")
+        if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 and b.shape[-2] == 1:
+            # (..., n, 1) @ (..., 1, m): each entry is one product, so these are outer products,
+            # the same numbers as a broadcast multiply. numpy's matmul runs a stack of small
+            # ones 3-4x slower (W2's backward: 0.93 ms against 0.26 ms).
+            return a * b
         return np.matmul(a, b)
 
     def backward(self, grad, out):

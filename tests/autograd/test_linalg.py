@@ -28,7 +28,10 @@ def test_matmul_covers_every_kind_of_operand():
     rng = np.random.default_rng(1)
     for shape_a, shape_b in [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 2)),
                              ((3,), (2, 3, 2)), ((2, 2, 3), (3,)), ((2, 1, 2, 3), (3, 3, 2)),
-                             ((1, 2), (2, 2, 1))]:
+                             ((1, 2), (2, 2, 1)),
+                             # inner dim 1: outer products, computed as a broadcast product
+                             ((4, 1), (1, 2)), ((2, 3, 1), (2, 1, 4)), ((3, 1), (2, 1, 2)),
+                             ((2, 1, 3, 1), (2, 1, 2))]:
         a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
         check_op(lambda a, b: a @ b, a, b, reference=np.matmul)
 
