@@ -6,7 +6,9 @@ chain rule at each node. The engine knows nothing of particular operations; it s
 Every tensor is numbered when it is made (`_seq`), and an operation's inputs always exist
 before its output, so sorting the reachable tensors by that number is a topological order: no
 recursion, and the sort runs in C. Gradients live in a dict local to the walk, keyed by tensor
-identity, and each is dropped as soon as its tensor is processed.
+identity, and each is dropped as soon as its tensor is processed. A tensor used several times
+receives several gradients: outside create_graph the engine sums them as arrays, and from the
+third on adds them into its own sum in place (no one has seen that sum yet).
 """
 from operator import attrgetter
 
@@ -55,6 +57,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             if fn is not None and any(id(p) in useful for p in fn.inputs):
                 useful.add(id(t))
     grads, handed_out = {}, set()
+    summed = set()              # tensors whose gradient is a sum the engine made: added in place
     for root, g in zip(roots, root_grads):
         if not g.is_sparse:
             handed_out.add(id(_memory_owner(g.data)))      # the caller's seed is never kept
@@ -96,8 +99,11 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
                 grads[key] = pg
             elif recording or previous.is_sparse or pg.is_sparse:
                 grads[key] = previous + pg
+            elif key in summed:                      # our own sum, seen by no one yet
+                previous.data += pg.data
             else:                                    # a plain sum: no graph node to dispatch
                 grads[key] = previous._constant(previous.data + pg.data)
+                summed.add(key)
         if not retain_graph:
             fn.release()
         yield t, g, input_grads

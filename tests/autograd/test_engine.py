@@ -88,6 +88,30 @@ def test_each_leaf_owns_its_gradient():
     np.testing.assert_array_equal(x.grad.data, [[7.0, 1.0]])
 
 
+def test_gradients_once_handed_out_never_change():
+    # The engine adds a tensor's third and later gradients into the sum it made from the first
+    # two, in place. No array it has shown anyone (a hook, the steps' trace, a leaf's .grad)
+    # may change afterwards, even where one gradient object reaches several inputs (h + h).
+    x = leaf([0.5, -1.0, 2.0])
+    h = x * 3.0
+    held = []
+    h.register_hook(lambda g: held.append(g))
+    parts = [h + h, h * 2.0, h.tanh(), h * h]
+    loss = sum(p.sum() for p in parts)
+    shown = []
+    with autograd.no_grad():                 # as backward() runs it: a first-order walk
+        for _, g, input_grads in engine.steps([loss], [Tensor(1.0, dtype=np.float64)]):
+            for grad in (g, *input_grads):
+                if grad is not None:
+                    shown.append((grad, grad.data.copy()))
+    for grad, then in shown:
+        np.testing.assert_array_equal(grad.data, then)
+    hv = 3.0 * x.data
+    expected = 2.0 + 2.0 + (1 - np.tanh(hv) ** 2) + 2 * hv      # dL/dh, summed over 6 uses
+    np.testing.assert_allclose(held[0].data, expected)
+    np.testing.assert_allclose(x.grad.data, 3.0 * expected)
+
+
 def test_leaves_that_receive_views_of_one_gradient_do_not_share_memory():
     # a's gradient is a reshaped view of the very array handed to b, and w's a transposed view
     a, b = leaf([1.0, 2.0, 3.0, 4.0]), leaf([[1.0, 1.0], [1.0, 1.0]])
