@@ -87,11 +87,12 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
         for parent, pg in zip(fn.inputs, input_grads):
             if pg is None or not parent._requires_grad:
                 continue
-            # The one place broadcasting and dtype promotion are undone.
-            wanted = parent.data
-            if pg.shape != wanted.shape:
+            # The one place broadcasting and dtype promotion are undone. Shapes and dtypes are
+            # read off the arrays (Tensor.shape is a property call, and this runs per edge).
+            wanted, got = parent.data, pg if pg.is_sparse else pg.data
+            if got.shape != wanted.shape:
                 pg = pg.sum_to_size(wanted.shape)
-            if pg.dtype != wanted.dtype:
+            if got.dtype != wanted.dtype:
                 pg = pg.to(wanted.dtype)
             key = id(parent)
             previous = grads.get(key)
