@@ -52,6 +52,19 @@ def test_gradients_of_a_reused_tensor_add_up():
     np.testing.assert_allclose(x.grad.data, 2 * x.data)
 
 
+@given(shape=shapes(), uses=st.integers(1, 6), data=st.data())
+def test_a_tensor_used_many_times_gets_the_sum_of_its_gradients(shape, uses, data):
+    # Each use broadcasts x against a float64 (2, *shape) array: every contribution arrives
+    # with another shape and dtype, is summed back to x's and cast to float32, and the engine
+    # adds them up (as arrays, in place from the third on).
+    x = Tensor(data.draw(arrays(shape)).astype(np.float32), requires_grad=True)
+    ones = np.ones((2,) + shape)
+    loss = sum((x * ones * float(k)).sum() for k in range(1, uses + 1))
+    loss.backward()
+    assert x.grad.dtype == np.float32 and x.grad.shape == shape
+    np.testing.assert_array_equal(x.grad.data, np.full(shape, 2.0 * uses * (uses + 1) / 2))
+
+
 def test_diamond_graph():
     x = leaf([0.3, -1.2, 2.0])
     y = x * 3                             # y feeds two branches that meet again
