@@ -10,7 +10,7 @@ The update is there so that the 5-step loss check also checks the gradients.
 """
 import numpy as np
 
-from bench.workloads.common import arrays, chain_by_hand
+from bench.workloads.common import arrays, chain_by_hand, chain_forward
 
 NAME = "W6 chain1000"
 DESCRIPTION = "1,000 elementwise ops on shape (4,), forward + backward"
@@ -48,18 +48,7 @@ def numpy_step(s):
 
 def gradspace_step(s):
     x, w, b = s.gs["x"], s.gs["w"], s.gs_b
-    h = x
-    for k in range(s.n):
-        op = k % 4
-        if op == 0:
-            h = h * w
-        elif op == 1:
-            h = h + b
-        elif op == 2:
-            h = h.tanh()
-        else:
-            h = h.exp()
-    loss = h.sum()
+    loss = chain_forward(x, w, b, s.n).sum()
     loss.backward()
     for p in (x, w):
         p.data -= LR * p.grad.data
@@ -76,18 +65,7 @@ def torch_setup(s):
 def torch_step(s):
     import torch
     x, w, b = s.th["x"], s.th["w"], s.th_b
-    h = x
-    for k in range(s.n):
-        op = k % 4
-        if op == 0:
-            h = h * w
-        elif op == 1:
-            h = h + b
-        elif op == 2:
-            h = h.tanh()
-        else:
-            h = h.exp()
-    loss = h.sum()
+    loss = chain_forward(x, w, b, s.n).sum()
     loss.backward()
     with torch.no_grad():
         for p in (x, w):

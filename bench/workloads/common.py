@@ -105,6 +105,23 @@ def arrays(tensors):
     return [np.array(t.detach().numpy()) for t in tensors]
 
 
+def chain_forward(x, w, b, n):
+    """The W6/W7 chain h_{k+1} = op_k(h_k), ops cycling through h*w, h+b, tanh, exp, on
+    gradspace or torch tensors (both have .tanh() and .exp()); returns h_n."""
+    h = x
+    for k in range(n):
+        op = k % 4
+        if op == 0:
+            h = h * w
+        elif op == 1:
+            h = h + b
+        elif op == 2:
+            h = h.tanh()
+        else:
+            h = h.exp()
+    return h
+
+
 def chain_by_hand(x, w, b, n):
     """The W6/W7 chain h_{k+1} = op_k(h_k), ops cycling through h*w, h+b, tanh, exp, written
     out by hand: forward keeping what backward reads, then backward from d h_n = 1.

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import arrays, chain_by_hand
+from bench.workloads.common import arrays, chain_by_hand, chain_forward
 
 NAME = "W7 scalar-chain"
 DESCRIPTION = "20,000 scalar (0-d) ops, forward + backward"
@@ -31,21 +31,6 @@ def setup(seed=0, small=False):
     return s
 
 
-def _forward(x, w, n, tanh, exp):
-    h = x
-    for k in range(n):
-        op = k % 4
-        if op == 0:
-            h = h * w
-        elif op == 1:
-            h = h + B
-        elif op == 2:
-            h = tanh(h)
-        else:
-            h = exp(h)
-    return h
-
-
 def numpy_step(s):
     x, w = s.np
     h, gx, gw = chain_by_hand(x, w, B, s.n)
@@ -55,7 +40,7 @@ def numpy_step(s):
 
 def gradspace_step(s):
     x, w = s.gs
-    loss = _forward(x, w, s.n, lambda h: h.tanh(), lambda h: h.exp())
+    loss = chain_forward(x, w, B, s.n)
     loss.backward()
     for p in s.gs:
         p.data -= LR * p.grad.data
@@ -71,7 +56,7 @@ def torch_setup(s):
 def torch_step(s):
     import torch
     x, w = s.th
-    loss = _forward(x, w, s.n, torch.tanh, torch.exp)
+    loss = chain_forward(x, w, B, s.n)
     loss.backward()
     with torch.no_grad():
         for p in s.th:
@@ -85,7 +70,7 @@ def deep_check(n=100_000):
     import autograd
     x, w = (autograd.Tensor(np.float64(v), requires_grad=True) for v in (0.3, 0.9))
     start = time.perf_counter()
-    loss = _forward(x, w, n, lambda h: h.tanh(), lambda h: h.exp())
+    loss = chain_forward(x, w, B, n)
     loss.backward()
     seconds = time.perf_counter() - start
     ok = x.grad is not None and bool(np.isfinite(x.grad.data)) and bool(np.isfinite(w.grad.data))
