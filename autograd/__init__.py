@@ -6,8 +6,8 @@
     >>> x.grad
     Tensor([2., 4., 6.])
 """
-from autograd.dtypes import get_default_dtype, set_default_dtype
-from autograd.factories import (
+from gradspace.autograd.dtypes import get_default_dtype, set_default_dtype
+from gradspace.autograd.factories import (
     arange,
     cat,
     eye,
@@ -23,8 +23,8 @@ from autograd.factories import (
     zeros,
     zeros_like,
 )
-from autograd.function import Function
-from autograd.functional import (
+from gradspace.autograd.function import Function
+from gradspace.autograd.functional import (
     GradcheckError,
     directional_derivative,
     grad,
@@ -37,9 +37,9 @@ from autograd.functional import (
     value_and_grad,
     vjp,
 )
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd.gradients import gradients
-from autograd.tensor import RowSparseGrad, Tensor, tensor
+from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gradspace.autograd.gradients import gradients
+from gradspace.autograd.tensor import RowSparseGrad, Tensor, tensor
 
 __all__ = [
     "Tensor", "tensor", "RowSparseGrad", "Function",
@@ -56,5 +56,5 @@ def __getattr__(name):
     # The drawing module pulls in graphviz: load it only when someone asks for it.
     if name == "viz":
         import importlib
-        return importlib.import_module("autograd.viz")
-    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+        return importlib.import_module("gradspace.autograd.viz")
+    raise AttributeError(f"module 'gradspace.autograd' has no attribute {name!r}")

@@ -1,12 +1,12 @@
-"""`python -m autograd.demo`: differentiate something and print it.
+"""`gradspace demo`: differentiate something and print it.
 
 micrograd's classic expression, then the guide's first statement: the gradient is the vector
 whose dot product with a direction u gives the rate of change of f along u.
 """
 import numpy as np
 
-import autograd as ag
-from autograd import Tensor
+import gradspace.autograd as ag
+from gradspace.autograd import Tensor
 
 
 def main():

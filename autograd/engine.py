@@ -12,7 +12,7 @@ third on adds them into its own sum in place (no one has seen that sum yet).
 """
 from operator import attrgetter
 
-from autograd.grad_mode import set_grad_enabled, state
+from gradspace.autograd.grad_mode import set_grad_enabled, state
 
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
          "were freed by the first backward(). Pass retain_graph=True to the first call if you "

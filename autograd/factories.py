@@ -1,10 +1,10 @@
 """Making tensors: constants, ranges, random draws, and joining tensors together."""
 import numpy as np
 
-from autograd.dtypes import check_dtype, defaults
-from autograd.ops.elementwise import Where
-from autograd.ops.shape import Cat
-from autograd.tensor import Tensor
+from gradspace.autograd.dtypes import check_dtype, defaults
+from gradspace.autograd.ops.elementwise import Where
+from gradspace.autograd.ops.shape import Cat
+from gradspace.autograd.tensor import Tensor
 
 
 class _Random:

@@ -21,7 +21,7 @@ objects of a graph, and slots make them smaller and quicker to make.
 The node holds its inputs, never its output, so the graph has no reference cycles: when the
 user drops the last tensor of a graph, reference counting frees all of it at once.
 """
-from autograd.grad_mode import state
+from gradspace.autograd.grad_mode import state
 
 # needs_input_grad of unary and binary nodes: shared tuples (indexed by the inputs'
 # requires_grad flags), so recording a node allocates nothing but the node and its output.

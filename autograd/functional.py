@@ -7,12 +7,12 @@ recorded in the graph, so `grad(grad(f))` and `hessian` work to any order.
 """
 import numpy as np
 
-from autograd.dtypes import defaults
-from autograd.factories import stack
-from autograd.grad_mode import enable_grad, is_grad_enabled
-from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
-from autograd.gradients import gradients
-from autograd.tensor import Tensor
+from gradspace.autograd.dtypes import defaults
+from gradspace.autograd.factories import stack
+from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled
+from gradspace.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from gradspace.autograd.gradients import gradients
+from gradspace.autograd.tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "directional_derivative", "jacobian",
            "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "gradients"]

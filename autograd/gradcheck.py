@@ -6,11 +6,11 @@ Everything runs in float64, where eps = 1e-6 leaves about 1e-10 of rounding erro
 """
 import numpy as np
 
-from autograd import engine
-from autograd.factories import cat
-from autograd.grad_mode import enable_grad
-from autograd.gradients import gradients
-from autograd.tensor import Tensor
+from gradspace.autograd import engine
+from gradspace.autograd.factories import cat
+from gradspace.autograd.grad_mode import enable_grad
+from gradspace.autograd.gradients import gradients
+from gradspace.autograd.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

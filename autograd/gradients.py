@@ -2,8 +2,8 @@
 autograd.functional is built on (torch.autograd.grad)."""
 import numpy as np
 
-from autograd import engine
-from autograd.tensor import Tensor
+from gradspace.autograd import engine
+from gradspace.autograd.tensor import Tensor
 
 
 def gradients(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):

@@ -10,13 +10,13 @@ from itertools import count
 
 import numpy as np
 
-from autograd import engine
-from autograd.dtypes import check_dtype, defaults, to_array
-from autograd.ops.elementwise import ElementwiseMethods
-from autograd.ops.indexing import IndexingMethods
-from autograd.ops.linalg import LinalgMethods
-from autograd.ops.reductions import ReductionMethods
-from autograd.ops.shape import ShapeMethods
+from gradspace.autograd import engine
+from gradspace.autograd.dtypes import check_dtype, defaults, to_array
+from gradspace.autograd.ops.elementwise import ElementwiseMethods
+from gradspace.autograd.ops.indexing import IndexingMethods
+from gradspace.autograd.ops.linalg import LinalgMethods
+from gradspace.autograd.ops.reductions import ReductionMethods
+from gradspace.autograd.ops.shape import ShapeMethods
 
 ndarray = np.ndarray
 _constants = {}              # (number, type, dtype) -> shared read-only constant Tensor

@@ -23,8 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import autograd
-import nn
+from gradspace import autograd, nn
 
 V, D, K, LR = 50_000, 128, 7_168, 0.1
 

@@ -1,4 +1,4 @@
-"""How long `python -c "import autograd, nn, train"` takes, and what it drags in (issue 7).
+"""How long importing gradspace's three packages takes, and what it drags in (issue 7).
 
     python bench/import_time.py [--runs 9]
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STATEMENT = "import autograd, nn, train"
+STATEMENT = "from gradspace import autograd, nn, train"
 HEAVY = ("matplotlib", "graphviz", "graphviz_pure", "tqdm", "torch", "scipy", "pandas",
          "IPython", "PIL", "hypothesis", "pytest")
 TARGET = 0.2

@@ -1,6 +1,6 @@
 """Activation functions as modules (no parameters): each forward is one nn.functional call."""
-from nn import functional as F
-from nn.module import Module
+from gradspace.nn import functional as F
+from gradspace.nn.module import Module
 
 
 class ReLU(Module):

@@ -6,7 +6,7 @@ how to use them. Keys are PyTorch's, so state_dict keys are too: "0.weight", "2.
 """
 import operator
 
-from nn.module import Module
+from gradspace.nn.module import Module
 
 
 def _index(idx, size, owner):

@@ -1,4 +1,7 @@
-"""nn.functional: the layers and losses as plain functions of Tensors (`import nn.functional as F`).
+"""nn.functional: the layers and losses as plain functions of Tensors.
+
+    import gradspace.nn.functional as F
+
 
 Each is a composition of the engine's tensor operations, except cross-entropy over class ids
 and log-sigmoid, which are fused primitives (see nn/fused.py, and the reasons there). Inputs
@@ -9,9 +12,9 @@ import warnings
 
 import numpy as np
 
-from autograd import Tensor, factories
-from autograd.ops.linalg import Linear
-from nn.fused import CrossEntropy, LogSigmoid
+from gradspace.autograd import Tensor, factories
+from gradspace.autograd.ops.linalg import Linear
+from gradspace.nn.fused import CrossEntropy, LogSigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
 

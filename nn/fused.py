@@ -18,8 +18,8 @@ of cross-entropy takes a numpy shortcut with the same value.
 """
 import numpy as np
 
-from autograd import Function
-from autograd.grad_mode import state
+from gradspace.autograd import Function
+from gradspace.autograd.grad_mode import state
 
 
 class CrossEntropy(Function):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from autograd import factories
+from gradspace.autograd import factories
 
 
 def _fill(tensor, values):

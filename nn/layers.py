@@ -8,11 +8,11 @@ import math
 
 import numpy as np
 
-from autograd.dtypes import defaults
-from nn import functional as F
-from nn import init
-from nn.module import Module
-from nn.parameter import Parameter
+from gradspace.autograd.dtypes import defaults
+from gradspace.nn import functional as F
+from gradspace.nn import init
+from gradspace.nn.module import Module
+from gradspace.nn.parameter import Parameter
 
 
 def _empty(*shape, dtype=None):

@@ -3,8 +3,8 @@
 `reduction` is "mean" (the default), "sum" or "none" (one loss per element or target).
 Class weights are buffers, as in PyTorch, so they travel in state_dict.
 """
-from nn import functional as F
-from nn.module import Module
+from gradspace.nn import functional as F
+from gradspace.nn.module import Module
 
 
 def _checked(reduction, name):

@@ -13,9 +13,9 @@ PyTorch.
 """
 import numpy as np
 
-from autograd import Tensor
-from nn.parameter import Parameter
-from nn.state_dict import load_into, state_items
+from gradspace.autograd import Tensor
+from gradspace.nn.parameter import Parameter
+from gradspace.nn.state_dict import load_into, state_items
 
 
 class Module:

@@ -7,8 +7,8 @@ parameter vector theta is made of: theta is the concatenation of every parameter
 """
 import numpy as np
 
-from autograd import Tensor
-from autograd.dtypes import defaults, to_array
+from gradspace.autograd import Tensor
+from gradspace.autograd.dtypes import defaults, to_array
 
 
 class Parameter(Tensor):

@@ -13,7 +13,7 @@ the optimizer sees (J_psi^T grad_theta L), differ:
 """
 import numpy as np
 
-from nn.module import Module
+from gradspace.nn.module import Module
 
 
 class Scale(Module):

@@ -32,11 +32,11 @@ Design, as PyTorch's torch.nn.utils.parametrize:
 """
 import numpy as np
 
-from autograd import Tensor, no_grad
-from nn.containers import ModuleDict, ModuleList
-from nn.module import Module
-from nn.parameter import Parameter
-from nn.parametrizations import Exp, Scale, WeightNorm
+from gradspace.autograd import Tensor, no_grad
+from gradspace.nn.containers import ModuleDict, ModuleList
+from gradspace.nn.module import Module
+from gradspace.nn.parameter import Parameter
+from gradspace.nn.parametrizations import Exp, Scale, WeightNorm
 
 __all__ = [
     "Exp",

@@ -10,8 +10,8 @@ place would scale it twice. A new gradient tensor is assigned instead.
 """
 import numpy as np
 
-from autograd import RowSparseGrad, Tensor, cat
-from nn import parametrize  # noqa: F401  (PyTorch's spelling: nn.utils.parametrize)
+from gradspace.autograd import RowSparseGrad, Tensor, cat
+from gradspace.nn import parametrize  # noqa: F401  (PyTorch's spelling: nn.utils.parametrize)
 
 
 def _params(parameters, op):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-import autograd
+from gradspace import autograd
 
 # CI runs on 2 cores with a time budget: fewer examples per property, same properties.
 settings.register_profile("ci", max_examples=25, deadline=None,

@@ -1,5 +1,6 @@
-"""The layering: `nn` imports `autograd`, `train` imports both, `autograd` imports neither; and
-importing the packages pulls in no heavy dependency (they are imported lazily, inside functions).
+"""The layering: `nn` imports `autograd`, `train` imports both, `autograd` imports neither; every
+import spells the installed names (`gradspace.autograd`, never a bare `autograd`); and importing
+the packages pulls in no heavy dependency (they are imported lazily, inside functions).
 """
 import ast
 import subprocess
@@ -10,11 +11,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("matplotlib", "graphviz", "tqdm")
+OURS = ("autograd", "nn", "train")
+
+
+def package_of(module):
+    """The package an absolute import names: `gradspace.nn.utils` -> `nn`, `numpy.linalg` ->
+    `numpy`; a bare `nn` (which would import the repository folder, not gradspace) -> `bare nn`."""
+    parts = module.split(".")
+    if parts[0] == "gradspace":
+        return parts[1] if len(parts) > 1 else "gradspace"
+    return f"bare {parts[0]}" if parts[0] in OURS else parts[0]
 
 
 def imported_packages(package):
-    """(file, top-level package) for every import in the package's source files, relative
-    imports resolved. A package directory that does not exist yet imports nothing."""
+    """(file, package) for every import in the folder's Python files (see `package_of`),
+    relative imports resolved. A folder that does not exist imports nothing."""
     found = []
     for path in sorted((ROOT / package).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -29,7 +40,7 @@ def imported_packages(package):
                     names = [node.module]
             else:
                 continue
-            found += [(path.relative_to(ROOT), name.split(".")[0]) for name in names]
+            found += [(path.relative_to(ROOT), package_of(name)) for name in names]
     return found
 
 
@@ -48,25 +59,35 @@ def test_layering(package, forbidden):
     assert bad == []
 
 
-def run_python(code):
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+@pytest.mark.parametrize("folder", [*OURS, "tests", "bench", "notebooks"])
+def test_every_import_spells_the_installed_name(folder):
+    # A bare `import autograd` works from the repository root (the folder is on sys.path) and
+    # nowhere else, and would load a second copy of the engine beside gradspace.autograd.
+    bare = [f"{path} imports {name}" for path, name in imported_packages(folder)
+            if name.startswith("bare ")]
+    assert bare == []
+
+
+def run_python(code, cwd):
+    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def test_importing_the_packages_loads_no_heavy_dependency():
-    packages = [p for p in ("autograd", "nn", "train") if (ROOT / p).is_dir()]
-    loaded = run_python(f"import sys\nimport {', '.join(packages)}\n"
-                        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
+def test_importing_the_packages_loads_no_heavy_dependency_and_no_bare_name(tmp_path):
+    # From a folder that is not the repository, as users import it.
+    loaded = run_python(f"import sys\nfrom gradspace import autograd, nn, train\n"
+                        f"print(' '.join(m for m in {(*HEAVY, *OURS)!r} if m in sys.modules))",
+                        cwd=tmp_path)
     assert loaded.split() == []
 
 
-def test_importing_autograd_loads_nothing_but_numpy_and_the_standard_library():
+def test_importing_autograd_loads_nothing_but_numpy_and_the_standard_library(tmp_path):
     # What keeps `import autograd` fast (0.17 s for all three packages, bench/import_time.py),
     # checked without timing it: the only third-party package it loads is numpy.
-    code = ("import sys\nbefore = set(sys.modules)\nimport autograd\n"
+    code = ("import sys\nbefore = set(sys.modules)\nimport gradspace.autograd\n"
             "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
-            "print(' '.join(sorted(new - set(sys.stdlib_module_names) - {'autograd'})))")
-    loaded = [m for m in run_python(code).split() if "cython" not in m]   # numpy's own runtime
+            "print(' '.join(sorted(new - set(sys.stdlib_module_names) - {'gradspace'})))")
+    loaded = [m for m in run_python(code, tmp_path).split() if "cython" not in m]   # numpy's
     assert loaded == ["numpy"]

@@ -23,7 +23,7 @@ def test_readme_python_blocks_run_in_order(tmp_path):
     script = "import matplotlib\nmatplotlib.use('Agg')\n"
     for block in python_blocks():
         if "viz.save" in block:      # needs L from micrograd's example: build it first
-            script += ("from autograd import Tensor\n"
+            script += ("from gradspace.autograd import Tensor\n"
                        "a, b, c, f = (Tensor(v, requires_grad=True, name=n) for v, n in "
                        "((2.0, 'a'), (-3.0, 'b'), (10.0, 'c'), (-2.0, 'f')))\n"
                        "L = (a * b + c) * f\n")
@@ -39,6 +39,6 @@ def test_quickstart_commands_are_the_ones_ci_runs():
     text = (ROOT / "README.md").read_text()
     quickstart = re.search(r"## Quickstart\n\n```bash\n(.*?)```", text, re.S).group(1)
     install, test = quickstart.strip().splitlines()
-    assert "pip install" in install and "python -m train skipgram" in install
+    assert "pip install" in install and "gradspace skipgram" in install
     assert test.strip() == "python -m pytest"
     assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()

@@ -1,6 +1,6 @@
 """gradspace's training package: optimizers, data, the loop, checkpoints, and recipes.
 
-    import train
+    from gradspace import train
     history = train.fit(model, loss_fn, train.optim.Adam(model.parameters()), loader, epochs=5)
     train.checkpoint.save("run.npz", model, optimizer, epoch=5)
 
@@ -10,13 +10,13 @@
 - `train.callbacks.RecordParameters`: records theta's path through parameter space.
 - `train.checkpoint`: save/load model + optimizer + metadata as `.npz`, atomically.
 - `train.embeddings`: similarity, neighbours, analogies and a 2-D map of an embedding table.
-- `train.recipes`: `skipgram` and `charlm`, also run as `python -m train skipgram|charlm`.
+- `train.recipes`: `skipgram` and `charlm`, also run as `gradspace skipgram|charlm`.
 
 Importing `train` is light: matplotlib and tqdm load only when a plot or a bar is drawn.
 """
-from train import callbacks, checkpoint, data, optim
-from train.callbacks import RecordParameters
-from train.loop import History, StopTraining, fit
+from gradspace.train import callbacks, checkpoint, data, optim
+from gradspace.train.callbacks import RecordParameters
+from gradspace.train.loop import History, StopTraining, fit
 
 __all__ = ["History", "RecordParameters", "StopTraining", "callbacks", "checkpoint", "data",
            "fit", "optim"]

@@ -5,7 +5,7 @@ optimizer step and "epoch" after every epoch (see `train.fit`).
 """
 import numpy as np
 
-from nn.utils import parameters_to_vector
+from gradspace.nn.utils import parameters_to_vector
 
 
 class RecordParameters:

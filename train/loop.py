@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 
-from autograd import Tensor, no_grad
+from gradspace.autograd import Tensor, no_grad
 
 
 class StopTraining(Exception):
@@ -244,7 +244,7 @@ def _step(model, step_fn, optimizer):
 
 
 def _per_example_step(model, loss_fn, optimizer):
-    from train.optim.natural_gradient import per_example_gradients
+    from gradspace.train.optim.natural_gradient import per_example_gradients
     params = [p for group in optimizer.param_groups for p in group["params"]]
 
     def one_step(batch, epoch, step, global_step):

@@ -6,7 +6,7 @@ its bounds, maximum/minimum split the gradient evenly between tied inputs.
 """
 import numpy as np
 
-from autograd.function import Function
+from gradspace.autograd.function import Function
 
 
 class Add(Function):

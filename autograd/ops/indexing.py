@@ -6,8 +6,8 @@ every order of derivative is a gather or a scatter.
 """
 import numpy as np
 
-from autograd.function import Function
-from autograd.grad_mode import state
+from gradspace.autograd.function import Function
+from gradspace.autograd.grad_mode import state
 
 
 def is_advanced(index):

@@ -1,7 +1,7 @@
 """Matrix multiplication, with numpy's rules for 1-d operands and batch broadcasting."""
 import numpy as np
 
-from autograd.function import Function
+from gradspace.autograd.function import Function
 
 
 class MatMul(Function):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from autograd.function import Function
+from gradspace.autograd.function import Function
 
 
 def normalize_dims(dim, ndim, op):

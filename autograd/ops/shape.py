@@ -3,8 +3,8 @@ each backward moves the gradient back the same way. squeeze, unsqueeze, flatten,
 and transpose are compositions."""
 import numpy as np
 
-from autograd.function import Function
-from autograd.ops.reductions import normalize_dims
+from gradspace.autograd.function import Function
+from gradspace.autograd.ops.reductions import normalize_dims
 
 
 class Reshape(Function):

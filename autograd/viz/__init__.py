@@ -18,11 +18,11 @@
 
 Nothing here imports graphviz until a drawing is made.
 """
-from autograd.viz.draw import draw_backward, draw_graph
-from autograd.viz.playback import backward_frames, player, player_html, save_player
-from autograd.viz.rendering import find_renderer, render, save
-from autograd.viz.style import BIN_EDGES, PALETTE, grad_colors
-from autograd.viz.trace import BackwardStep, trace_backward
+from gradspace.autograd.viz.draw import draw_backward, draw_graph
+from gradspace.autograd.viz.playback import backward_frames, player, player_html, save_player
+from gradspace.autograd.viz.rendering import find_renderer, render, save
+from gradspace.autograd.viz.style import BIN_EDGES, PALETTE, grad_colors
+from gradspace.autograd.viz.trace import BackwardStep, trace_backward
 
 __all__ = ["BIN_EDGES", "PALETTE", "BackwardStep", "Drawing", "backward_frames",
            "draw_backward", "draw_graph", "find_renderer", "grad_colors", "player",
@@ -31,6 +31,6 @@ __all__ = ["BIN_EDGES", "PALETTE", "BackwardStep", "Drawing", "backward_frames",
 
 def __getattr__(name):
     if name == "Drawing":                     # made on first use: it subclasses graphviz.Digraph
-        from autograd.viz.rendering import drawing_class
+        from gradspace.autograd.viz.rendering import drawing_class
         return drawing_class()
-    raise AttributeError(f"module 'autograd.viz' has no attribute {name!r}")
+    raise AttributeError(f"module 'gradspace.autograd.viz' has no attribute {name!r}")

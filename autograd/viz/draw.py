@@ -18,11 +18,11 @@ sub-loss; the DOT itself is always cheap, and `.dot` files need no renderer.
 """
 import numpy as np
 
-from autograd.dtypes import get_default_dtype
-from autograd.viz import modules, style
-from autograd.viz.graph import op_params, read_graph
-from autograd.viz.rendering import drawing_class
-from autograd.viz.trace import State, state_after, trace_backward
+from gradspace.autograd.dtypes import get_default_dtype
+from gradspace.autograd.viz import modules, style
+from gradspace.autograd.viz.graph import op_params, read_graph
+from gradspace.autograd.viz.rendering import drawing_class
+from gradspace.autograd.viz.trace import State, state_after, trace_backward
 
 
 def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, collapse=False,

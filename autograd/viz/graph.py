@@ -9,7 +9,7 @@ Nothing here imports graphviz; the drawings, the trace and the tests all read th
 """
 from dataclasses import dataclass, field
 
-from autograd.viz import modules
+from gradspace.autograd.viz import modules
 
 FREED = ("{where}: the graph below {op} was freed by an earlier backward(), so it can no longer "
          "be read. Draw before calling backward(), or call backward(retain_graph=True).")

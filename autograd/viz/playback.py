@@ -16,9 +16,9 @@ import os
 import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
-from autograd.viz.draw import backward_frame, backward_trace
-from autograd.viz.rendering import render
-from autograd.viz.trace import state_after
+from gradspace.autograd.viz.draw import backward_frame, backward_trace
+from gradspace.autograd.viz.rendering import render
+from gradspace.autograd.viz.trace import state_after
 
 MAX_FRAMES = 200
 WORKERS = min(8, os.cpu_count() or 1)              # renderer processes at a time

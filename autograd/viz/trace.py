@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd import engine
-from autograd.grad_mode import no_grad
+from gradspace.autograd import engine
+from gradspace.autograd.grad_mode import no_grad
 
 
 @dataclass(frozen=True, eq=False)

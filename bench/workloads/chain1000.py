@@ -30,7 +30,7 @@ def setup(seed=0, small=False):
 def _state(n, init, b):
     from types import SimpleNamespace
 
-    import autograd
+    from gradspace import autograd
     s = SimpleNamespace(n=n, init=init, b=b)
     s.np = {k: v.copy() for k, v in init.items()}
     s.gs = {k: autograd.Tensor(v.copy(), requires_grad=True) for k, v in init.items()}

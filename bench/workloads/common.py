@@ -60,7 +60,7 @@ class InlineSGD:
 def gradspace_sgd(params, lr):
     """train.optim.SGD when it can be imported, else the same update written inline."""
     try:
-        from train.optim import SGD
+        from gradspace.train.optim import SGD
     except ImportError:
         return InlineSGD(params, lr)
     return SGD(params, lr=lr)

@@ -24,7 +24,7 @@ def setup(seed=0, small=False):
     x = rng.standard_normal((n, n)).astype(np.float32)
     init = {f"W{k}": (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32)
             for k in range(DEPTH)}
-    import autograd
+    from gradspace import autograd
     s = SimpleNamespace(init=init, x=x)
     s.np = [init[f"W{k}"].copy() for k in range(DEPTH)]
     s.gs = [autograd.Tensor(init[f"W{k}"].copy(), requires_grad=True) for k in range(DEPTH)]

@@ -40,7 +40,7 @@ def setup(seed=0, small=False):
     s.np = copies(init)
     s.np_batch = Cycle(batches)
 
-    import nn
+    from gradspace import nn
     s.gs_embed, s.gs_out = nn.Embedding(V, d), nn.Linear(d, V, bias=False)
     s.gs_embed.load_state_dict({"weight": init["embed.weight"].copy()})
     s.gs_out.load_state_dict({"weight": init["out.weight"].copy()})
@@ -61,7 +61,7 @@ def numpy_step(s):
 
 
 def gradspace_step(s):
-    import nn.functional as F
+    import gradspace.nn.functional as F
     center, context = s.gs_batch()
     logits = s.gs_out(s.gs_embed(center))           # (B, V)
     loss = F.cross_entropy(logits, context)

@@ -40,8 +40,7 @@ def setup(seed=0, small=False):
     s.np = copies(init)
     s.np_batch = Cycle(batches)
 
-    import autograd
-    import nn
+    from gradspace import autograd, nn
     s.gs_in, s.gs_out = nn.Embedding(V, d), nn.Embedding(V, d)
     s.gs_in.load_state_dict({"weight": init["in.weight"].copy()})
     s.gs_out.load_state_dict({"weight": init["out.weight"].copy()})
@@ -68,7 +67,7 @@ def numpy_step(s):
 
 
 def gradspace_step(s):
-    import nn.functional as F
+    import gradspace.nn.functional as F
     center, ids = s.gs_batch()
     e = s.gs_in(center)                             # (B, d)
     o = s.gs_out(ids)                               # (B, 1+K, d)

@@ -47,7 +47,7 @@ def setup(seed=0, small=False, batch=32):
     s.np = copies(init)
     s.np_batch = Cycle(batches)
 
-    import nn
+    from gradspace import nn
     s.gs_model = _model(nn, hidden)
     s.gs_model.load_state_dict(copies(init))
     s.gs_opt = gradspace_sgd(s.gs_model.parameters(), LR)
@@ -84,7 +84,7 @@ def numpy_step(s):
 
 
 def gradspace_step(s):
-    import nn.functional as F
+    import gradspace.nn.functional as F
     m = s.gs_model
     X, Y = s.gs_batch()
     emb = m.embed(X).reshape(len(X), -1)            # (B, 30)

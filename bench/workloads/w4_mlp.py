@@ -41,8 +41,7 @@ def setup(seed=0, small=False):
     s.np = copies(init)
     s.np_batch = Cycle(batches)
 
-    import autograd
-    import nn
+    from gradspace import autograd, nn
     s.gs_model = _model(nn, sizes)
     s.gs_model.load_state_dict(copies(init))
     s.gs_opt = gradspace_sgd(s.gs_model.parameters(), LR)
@@ -78,7 +77,7 @@ def numpy_step(s):
 
 
 def gradspace_step(s):
-    import nn.functional as F
+    import gradspace.nn.functional as F
     x, target = s.gs_batch()
     loss = F.mse_loss(s.gs_model(x), target)
     s.gs_opt.zero_grad()

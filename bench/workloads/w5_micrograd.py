@@ -109,7 +109,7 @@ def setup(seed=0, small=False):
     s = SimpleNamespace(X=X.tolist(), y=(2.0 * label - 1).tolist(), init=weights)
     s.mg = [[[Value(w) for w in row] for row in layer.tolist()] for layer in weights]
 
-    import autograd
+    from gradspace import autograd
     # np.float64(w), not Tensor(w, dtype=np.float64): the latter rounds through float32 first
     s.gs = [[[autograd.Tensor(np.float64(w), requires_grad=True) for w in row]
              for row in layer] for layer in weights]

@@ -26,7 +26,7 @@ def setup(seed=0, small=False):
     x, w = rng.uniform(-1, 1), rng.uniform(0.5, 1.5)
     s = SimpleNamespace(n=1000 if small else 20_000, init=(x, w))
     s.np = [np.float64(x), np.float64(w)]
-    import autograd
+    from gradspace import autograd
     s.gs = [autograd.Tensor(np.float64(v), requires_grad=True) for v in (x, w)]
     return s
 
@@ -67,7 +67,7 @@ def torch_step(s):
 
 def deep_check(n=100_000):
     """Forward + backward through an n-op gradspace chain; returns a line for the report."""
-    import autograd
+    from gradspace import autograd
     x, w = (autograd.Tensor(np.float64(v), requires_grad=True) for v in (0.3, 0.9))
     start = time.perf_counter()
     loss = chain_forward(x, w, B, n)

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import autograd
+from gradspace import autograd
 
 MAX_ELEMENTS = 24
 BOUND = 3.0

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Tensor
+from gradspace import autograd
+from gradspace.autograd import Tensor
 
 
 def test_python_floats_take_the_default_dtype_and_ints_int64():

@@ -16,9 +16,9 @@ from strategies import (
     shapes,
 )
 
-import autograd
-from autograd import Tensor
-from autograd.ops.elementwise import SigmoidBackward, TanhBackward
+from gradspace import autograd
+from gradspace.autograd import Tensor
+from gradspace.autograd.ops.elementwise import SigmoidBackward, TanhBackward
 
 LOW, HIGH = -0.5, 0.5     # clamp's bounds in the tables below
 

@@ -10,9 +10,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import arrays, shapes
 
-import autograd
-from autograd import Function, RowSparseGrad, Tensor, engine, gradients
-from autograd.grad_mode import set_grad_enabled
+from gradspace import autograd
+from gradspace.autograd import Function, RowSparseGrad, Tensor, engine, gradients
+from gradspace.autograd.grad_mode import set_grad_enabled
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Tensor
+from gradspace import autograd
+from gradspace.autograd import Tensor
 
 
 def shapes_in(message, *shapes):

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, shapes
 
-import autograd
-from autograd import Function, GradcheckError, Tensor
+from gradspace import autograd
+from gradspace.autograd import Function, GradcheckError, Tensor
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import arrays
 
-import autograd
-from autograd import Tensor
+from gradspace import autograd
+from gradspace.autograd import Tensor
 
 N = 5
 STEPS = np.logspace(-2, -5, 7)      # small enough for Taylor, far above rounding

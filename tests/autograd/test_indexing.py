@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, check_op, shapes
 
-from autograd import Tensor
+from gradspace.autograd import Tensor
 
 
 @st.composite

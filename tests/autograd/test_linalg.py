@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import MAX_ELEMENTS, arrays, check_op
 
-from autograd import Tensor
+from gradspace.autograd import Tensor
 
 # numpy's own gufunc signature "(n?,k),(k,m?)->(n?,m?)": 1-d operands and broadcast batches
 matmul_shapes = hnp.mutually_broadcastable_shapes(
@@ -74,7 +74,7 @@ def test_float32_stays_float32_through_matmul_and_its_gradient():
        n_in=st.integers(1, 3), n_out=st.integers(1, 3), data=st.data())
 def test_fused_linear_gradcheck_and_value(batch, n_in, n_out, data):
     # x (..., in) with no, one or two batch dims; W (out, in); b (out,)
-    from autograd.ops.linalg import Linear
+    from gradspace.autograd.ops.linalg import Linear
     x = data.draw(arrays(batch + (n_in,)), label="x")
     w = data.draw(arrays((n_out, n_in)), label="w")
     b = data.draw(arrays((n_out,)), label="b")
@@ -83,7 +83,7 @@ def test_fused_linear_gradcheck_and_value(batch, n_in, n_out, data):
 
 
 def test_fused_linear_keeps_float32_and_matches_the_composition():
-    from autograd.ops.linalg import Linear
+    from gradspace.autograd.ops.linalg import Linear
     rng = np.random.default_rng(0)
     x, w, b = (Tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
                for s in ((4, 3), (2, 3), (2,)))

@@ -2,14 +2,14 @@
 import importlib
 import pkgutil
 
-import autograd.ops
-import nn.fused
-from autograd.function import Function
+import gradspace.autograd.ops
+import gradspace.nn.fused
+from gradspace.autograd.function import Function
 
 
 def all_primitives():
-    for info in pkgutil.iter_modules(autograd.ops.__path__):
-        importlib.import_module(f"autograd.ops.{info.name}")
+    for info in pkgutil.iter_modules(gradspace.autograd.ops.__path__):
+        importlib.import_module(f"gradspace.autograd.ops.{info.name}")
     found, stack = [], list(Function.__subclasses__())
     while stack:
         cls = stack.pop()
@@ -19,7 +19,8 @@ def all_primitives():
 
 
 def test_every_primitive_declares_slots():
-    primitives = [c for c in all_primitives() if c.__module__.startswith(("autograd.", "nn."))]
-    assert nn.fused.CrossEntropy in primitives and len(primitives) > 25
+    ours = ("gradspace.autograd.", "gradspace.nn.")
+    primitives = [c for c in all_primitives() if c.__module__.startswith(ours)]
+    assert gradspace.nn.fused.CrossEntropy in primitives and len(primitives) > 25
     with_dict = [c.__name__ for c in primitives if hasattr(c(), "__dict__")]
     assert with_dict == []

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, check_op, dims, distinct_arrays, normalized, one_dim, shapes
 
-from autograd import Tensor
+from gradspace.autograd import Tensor
 
 
 def np_logsumexp(a, axis, keepdims=False):

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, check_op, one_dim, shapes
 
-import autograd
-from autograd import Tensor
+from gradspace import autograd
+from gradspace.autograd import Tensor
 
 
 @st.composite

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from autograd import RowSparseGrad, Tensor
+from gradspace.autograd import RowSparseGrad, Tensor
 
 
 @given(st.data())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from viz_helpers import as_float, by_name, edges, engine_values, label_field, micrograd, nodes
 
-from autograd import Tensor, viz
-from autograd.viz import style
+from gradspace.autograd import Tensor, viz
+from gradspace.autograd.viz import style
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from viz_helpers import by_name, clusters, edges, label_field, nodes
 
-import nn
-from autograd import Tensor, viz
+from gradspace import nn
+from gradspace.autograd import Tensor, viz
 
 
 class StandInLinear:

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pytest
 from viz_helpers import edges, micrograd, nodes, svg_texts
 
-from autograd import viz
-from autograd.viz import playback
+from gradspace.autograd import viz
+from gradspace.autograd.viz import playback
 
 
 class Page(HTMLParser):

@@ -7,8 +7,8 @@ import sys
 import pytest
 from viz_helpers import micrograd, svg_texts
 
-from autograd import viz
-from autograd.viz import rendering as render_module
+from gradspace.autograd import viz
+from gradspace.autograd.viz import rendering as render_module
 
 real_which = shutil.which
 

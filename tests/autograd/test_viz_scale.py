@@ -13,9 +13,9 @@ import struct
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, viz
-from autograd.viz import rendering
+from gradspace import nn
+from gradspace.autograd import Tensor, viz
+from gradspace.autograd.viz import rendering
 
 
 @pytest.fixture(autouse=True)

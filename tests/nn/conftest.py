@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import autograd
+from gradspace import autograd
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Helpers shared by the nn tests: gradcheck of a whole module, with its parameters."""
 import contextlib
 
-import autograd
+from gradspace import autograd
 
 
 @contextlib.contextmanager

@@ -19,7 +19,9 @@ def imported_packages(folder):
             else:
                 continue
             for name in names:
-                found.setdefault(name.split(".")[0], set()).add(path.name)
+                parts = name.split(".")
+                package = parts[1] if parts[0] == "gradspace" and len(parts) > 1 else parts[0]
+                found.setdefault(package, set()).add(path.name)
     return found
 
 

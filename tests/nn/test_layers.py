@@ -8,10 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nn_helpers import module_check
 
-import autograd
-import nn
-import nn.functional as F
-from autograd import RowSparseGrad, Tensor
+import gradspace.nn.functional as F
+from gradspace import autograd, nn
+from gradspace.autograd import RowSparseGrad, Tensor
 
 rng = np.random.default_rng(0)
 

@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-import nn
-import nn.functional as F
-from autograd import Tensor
+import gradspace.nn.functional as F
+from gradspace import autograd, nn
+from gradspace.autograd import Tensor
 
 rng = np.random.default_rng(0)
 

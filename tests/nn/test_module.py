@@ -6,9 +6,8 @@ import re
 import numpy as np
 import pytest
 
-import autograd
-import nn
-from autograd import Tensor
+from gradspace import autograd, nn
+from gradspace.autograd import Tensor
 
 
 class Tied(nn.Module):

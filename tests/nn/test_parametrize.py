@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from nn_helpers import module_check
 
-import autograd
-import nn
-import nn.functional as F
-from autograd import Tensor
-from nn.parametrize import (
+import gradspace.nn.functional as F
+from gradspace import autograd, nn
+from gradspace.autograd import Tensor
+from gradspace.nn.parametrize import (
     Exp,
     Scale,
     WeightNorm,

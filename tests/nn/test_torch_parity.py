@@ -3,9 +3,9 @@ every feature is covered by the other tests without it)."""
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor
+import gradspace.nn.functional as F
+from gradspace import nn
+from gradspace.autograd import Tensor
 
 torch = pytest.importorskip("torch")
 

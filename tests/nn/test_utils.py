@@ -4,10 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-import nn
-from autograd import RowSparseGrad, Tensor
-from nn.utils import clip_grad_norm_, grads_to_vector, parameters_to_vector, vector_to_parameters
+from gradspace import autograd, nn
+from gradspace.autograd import RowSparseGrad, Tensor
+from gradspace.nn.utils import (
+    clip_grad_norm_,
+    grads_to_vector,
+    parameters_to_vector,
+    vector_to_parameters,
+)
 
 rng = np.random.default_rng(0)
 

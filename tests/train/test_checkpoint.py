@@ -6,11 +6,11 @@ import pickle
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor, manual_seed
-from train import checkpoint
-from train.optim import SGD, Adam
+import gradspace.nn.functional as F
+from gradspace import nn
+from gradspace.autograd import Tensor, manual_seed
+from gradspace.train import checkpoint
+from gradspace.train.optim import SGD, Adam
 
 IDS = np.array([[1, 2], [3, 3], [0, 4]])
 TARGETS = np.array([0, 2, 1])

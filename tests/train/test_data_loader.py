@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Tensor
-from train.data import DataLoader, Dataset, TensorDataset
+from gradspace.autograd import Tensor
+from gradspace.train.data import DataLoader, Dataset, TensorDataset
 
 
 def indices_of(loader):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from train.data import NegativeSampler, Vocab, context_windows, skipgram_pairs, tokenize
+from gradspace.train.data import NegativeSampler, Vocab, context_windows, skipgram_pairs, tokenize
 
 id_arrays = st.lists(st.integers(0, 9), max_size=40).map(lambda xs: np.array(xs, dtype=np.int64))
 token_lists = st.lists(st.sampled_from(["a", "b", "c", "dog", "cat", "x y", "\n"]), max_size=60)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor
-from train.data import Vocab
-from train.embeddings import (
+from gradspace.autograd import Tensor
+from gradspace.train.data import Vocab
+from gradspace.train.embeddings import (
     analogy,
     analogy_accuracy,
     class_purity,
@@ -201,7 +201,7 @@ def test_plot_2d_draws_one_labelled_point_per_known_word_coloured_by_class():
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from train.embeddings import plot_2d
+    from gradspace.train.embeddings import plot_2d
     rng = np.random.default_rng(0)
     E = rng.standard_normal((6, 4))
     itos = ["<unk>", "cat", "dog", "red", "blue", "green"]

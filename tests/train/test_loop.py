@@ -7,14 +7,14 @@ import signal
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor
-from train import History, StopTraining, fit
-from train.data import DataLoader, TensorDataset
-from train.loop import evaluate
-from train.optim import SGD, NaturalGradient
-from train.optim.lr_scheduler import StepLR
+import gradspace.nn.functional as F
+from gradspace import nn
+from gradspace.autograd import Tensor
+from gradspace.train import History, StopTraining, fit
+from gradspace.train.data import DataLoader, TensorDataset
+from gradspace.train.loop import evaluate
+from gradspace.train.optim import SGD, NaturalGradient
+from gradspace.train.optim.lr_scheduler import StepLR
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((64, 3)).astype(np.float32)
@@ -213,10 +213,10 @@ def test_evaluate_weights_batches_by_size():
 
 
 def test_record_parameters_keeps_the_path_of_theta_through_training():
-    import autograd
-    from nn.utils import parameters_to_vector
-    from train import RecordParameters
-    from train.optim import SGD
+    from gradspace import autograd
+    from gradspace.nn.utils import parameters_to_vector
+    from gradspace.train import RecordParameters
+    from gradspace.train.optim import SGD
 
     autograd.manual_seed(0)
     model = nn.Linear(3, 1)
@@ -237,8 +237,8 @@ def test_record_parameters_keeps_the_path_of_theta_through_training():
 
 
 def test_record_parameters_without_a_model_binds_at_the_first_step():
-    from train import RecordParameters
-    from train.optim import SGD
+    from gradspace.train import RecordParameters
+    from gradspace.train.optim import SGD
 
     model = nn.Linear(2, 1)
     x, y = np.ones((4, 2)), np.zeros((4, 1))

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Tensor
-from train.optim import SGD
-from train.optim.lr_scheduler import CosineAnnealingLR, LinearLR, StepLR
+from gradspace.autograd import Tensor
+from gradspace.train.optim import SGD
+from gradspace.train.optim.lr_scheduler import CosineAnnealingLR, LinearLR, StepLR
 
 EPOCHS = 30
 

@@ -3,8 +3,8 @@ per-example gradients are right, and a step is theta - lr F^{-1} g."""
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradients
-from train.optim import NaturalGradient, natural_direction, per_example_gradients
+from gradspace.autograd import Tensor, gradients
+from gradspace.train.optim import NaturalGradient, natural_direction, per_example_gradients
 
 RNG = np.random.default_rng(3)
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Tensor
-from train.optim import SGD, Adam, AdamW, Optimizer, RMSprop
+from gradspace.autograd import Tensor
+from gradspace.train.optim import SGD, Adam, AdamW, Optimizer, RMSprop
 
 STEPS = 20
 RNG = np.random.default_rng(7)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train import checkpoint
-from train.recipes import charlm, skipgram
+from gradspace.train import checkpoint
+from gradspace.train.recipes import charlm, skipgram
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
 # -- the command line, as a user runs it --------------------------------------------------------
 
 def python_m_train(*args, timeout=120, **kw):
-    return subprocess.run([sys.executable, "-m", "train", *args], cwd=ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "gradspace", *args], cwd=ROOT, text=True,
                           capture_output=True, timeout=timeout, check=False, **kw)
 
 
@@ -155,7 +155,7 @@ def test_a_real_ctrl_c_exits_130_with_a_checkpoint_and_resume_continues(tmp_path
     out = tmp_path / "sg"
     args = ["skipgram", "--dim", "8", "--batch-size", "2048", "--out", str(out),
             "--no-progress"]
-    proc = subprocess.Popen([sys.executable, "-m", "train", *args, "--epochs", "500"],
+    proc = subprocess.Popen([sys.executable, "-m", "gradspace", *args, "--epochs", "500"],
                             cwd=ROOT, text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     ckpt = out / "checkpoint.npz"
@@ -176,7 +176,7 @@ def test_a_real_ctrl_c_exits_130_with_a_checkpoint_and_resume_continues(tmp_path
 
 @pytest.mark.parametrize("module, level", [(skipgram, "word"), (charlm, "char")])
 def test_build_model_gives_a_runs_initial_weights_every_time(module, level):
-    from train.data import Vocab, tokenize
+    from gradspace.train.data import Vocab, tokenize
     vocab = Vocab(tokenize("the cat sat.\nthe dog ran.\n", level))
     first = module.build_model(module.Config(seed=3), vocab).state_dict()
     again = module.build_model(module.Config(seed=3), vocab).state_dict()

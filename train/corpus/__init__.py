@@ -1,12 +1,12 @@
 """The corpus shipped with gradspace, and what is known about its structure.
 
-`load_corpus()` returns the shipped text (made by `python -m train.corpus.generate`);
+`load_corpus()` returns the shipped text (made by `python -m gradspace.train.corpus.generate`);
 `WORD_CLASSES`, `RELATIONS` and `ANALOGIES` say what an embedding of it should recover.
 """
 
 from importlib import resources
 
-from train.corpus.lexicon import ANALOGIES, RELATIONS, WORD_CLASSES
+from gradspace.train.corpus.lexicon import ANALOGIES, RELATIONS, WORD_CLASSES
 
 __all__ = ["ANALOGIES", "RELATIONS", "WORD_CLASSES", "load_corpus"]
 

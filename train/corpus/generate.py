@@ -1,7 +1,7 @@
 """A seeded generator of a toy English-like corpus whose structure is known.
 
-    python -m train.corpus.generate            # rewrites train/corpus/default.txt
-    python -m train.corpus.generate --help
+    python -m gradspace.train.corpus.generate            # rewrites train/corpus/default.txt
+    python -m gradspace.train.corpus.generate --help
 
 Every sentence comes from a template with slots, and every slot is filled from one word class
 of `lexicon.py`, so the words of a class share their contexts: skip-gram embeddings of this
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.corpus.lexicon import (
+from gradspace.train.corpus.lexicon import (
     ANIMALS,
     COLOURS,
     DAYS,

@@ -5,9 +5,15 @@
 - `train.corpus`: `load_corpus` and what is known about the shipped corpus.
 """
 
-from train.corpus import ANALOGIES, RELATIONS, WORD_CLASSES, load_corpus
-from train.data.loader import DataLoader, Dataset, TensorDataset
-from train.data.tokens import NegativeSampler, Vocab, context_windows, skipgram_pairs, tokenize
+from gradspace.train.corpus import ANALOGIES, RELATIONS, WORD_CLASSES, load_corpus
+from gradspace.train.data.loader import DataLoader, Dataset, TensorDataset
+from gradspace.train.data.tokens import (
+    NegativeSampler,
+    Vocab,
+    context_windows,
+    skipgram_pairs,
+    tokenize,
+)
 
 __all__ = [
     "ANALOGIES",

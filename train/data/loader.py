@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from autograd import Tensor
+from gradspace.autograd import Tensor
 
 
 def _array(x):

@@ -7,12 +7,16 @@
   the damped empirical Fisher, solved through the B x B Gram matrix.
 - `lr_scheduler`: `StepLR`, `CosineAnnealingLR`, `LinearLR`.
 """
-from train.optim import lr_scheduler
-from train.optim.adam import Adam, AdamW
-from train.optim.natural_gradient import NaturalGradient, natural_direction, per_example_gradients
-from train.optim.optimizer import Optimizer
-from train.optim.rmsprop import RMSprop
-from train.optim.sgd import SGD
+from gradspace.train.optim import lr_scheduler
+from gradspace.train.optim.adam import Adam, AdamW
+from gradspace.train.optim.natural_gradient import (
+           NaturalGradient,
+           natural_direction,
+           per_example_gradients,
+)
+from gradspace.train.optim.optimizer import Optimizer
+from gradspace.train.optim.rmsprop import RMSprop
+from gradspace.train.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "NaturalGradient",
            "natural_direction", "per_example_gradients", "lr_scheduler"]

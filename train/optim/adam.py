@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from train.optim.optimizer import Optimizer, check_fraction, check_nonnegative, dense
+from gradspace.train.optim.optimizer import Optimizer, check_fraction, check_nonnegative, dense
 
 
 class Adam(Optimizer):

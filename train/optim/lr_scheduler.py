@@ -16,7 +16,7 @@ from a checkpoint does), or restore `state_dict()` with `load_state_dict`.
 """
 import math
 
-from train.optim.optimizer import Optimizer
+from gradspace.train.optim.optimizer import Optimizer
 
 
 class LRScheduler:

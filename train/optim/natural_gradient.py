@@ -30,8 +30,8 @@ the steps can overshoot; damping 1e-2 .. 1e-1 with lr <= 1 are safer starting po
 """
 import numpy as np
 
-from autograd import Tensor, gradients
-from train.optim.optimizer import Optimizer, _real
+from gradspace.autograd import Tensor, gradients
+from gradspace.train.optim.optimizer import Optimizer, _real
 
 
 def natural_direction(G, g, damping):

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, no_grad
+from gradspace.autograd import Tensor, enable_grad, no_grad
 
 
 class Optimizer:

@@ -1,7 +1,7 @@
 """RMSprop: divide the gradient by a running root-mean-square of its recent values."""
 import numpy as np
 
-from train.optim.optimizer import Optimizer, check_nonnegative, dense
+from gradspace.train.optim.optimizer import Optimizer, check_nonnegative, dense
 
 
 class RMSprop(Optimizer):

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
-from train.optim.optimizer import Optimizer, check_nonnegative, dense, is_sparse
+from gradspace.train.optim.optimizer import Optimizer, check_nonnegative, dense, is_sparse
 
 
 class SGD(Optimizer):

@@ -1,10 +1,10 @@
 """A character language model: a Bengio-style MLP that predicts the next character.
 
-    python -m train charlm                       # on the shipped corpus
-    python -m train charlm --block-size 5 --hidden 100
-    python -m train charlm --help
+    gradspace charlm                       # on the shipped corpus
+    gradspace charlm --block-size 5 --hidden 100
+    gradspace charlm --help
 
-    from train.recipes import charlm             # in a notebook
+    from gradspace.train.recipes import charlm             # in a notebook
     result = charlm.run(charlm.Config(epochs=1, progress=False))
     print(charlm.sample(result.model, result.vocab, 200, temperature=0.8, seed=0))
 
@@ -30,15 +30,21 @@ from pathlib import Path
 
 import numpy as np
 
-import autograd
-import nn
-import nn.functional as F
-from autograd import Tensor, no_grad
-from train.data import DataLoader, TensorDataset, Vocab, context_windows, load_corpus, tokenize
-from train.loop import History, fit
-from train.optim import Adam
-from train.optim.lr_scheduler import CosineAnnealingLR
-from train.recipes import common
+import gradspace.nn.functional as F
+from gradspace import autograd, nn
+from gradspace.autograd import Tensor, no_grad
+from gradspace.train.data import (
+    DataLoader,
+    TensorDataset,
+    Vocab,
+    context_windows,
+    load_corpus,
+    tokenize,
+)
+from gradspace.train.loop import History, fit
+from gradspace.train.optim import Adam
+from gradspace.train.optim.lr_scheduler import CosineAnnealingLR
+from gradspace.train.recipes import common
 
 
 @dataclass
@@ -144,7 +150,7 @@ def run(config, callbacks=()):
             scheduler=scheduler, eval_loader=val_loader, progress=config.progress,
             callbacks=[ckpt, *callbacks], start_epoch=start, history=history)
     except KeyboardInterrupt:
-        ckpt.save_interrupted()       # then exit: `python -m train` returns 130
+        ckpt.save_interrupted()       # then exit: `gradspace` returns 130
         raise
 
     # -- how good is it: validation loss against two baselines, and samples ----------------------
@@ -231,4 +237,4 @@ def add_arguments(parser):
 
 
 def main(argv=None):
-    return common.main_for(sys.modules[__name__], argv, "python -m train charlm")
+    return common.main_for(sys.modules[__name__], argv, "gradspace charlm")

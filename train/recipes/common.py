@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from train import checkpoint
-from train.loop import History
+from gradspace.train import checkpoint
+from gradspace.train.loop import History
 
 CHECKPOINT = "checkpoint.npz"
 

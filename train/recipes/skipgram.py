@@ -1,10 +1,10 @@
 """Skip-gram word embeddings (word2vec): every word learns to predict the words around it.
 
-    python -m train skipgram                     # full softmax, on the shipped corpus
-    python -m train skipgram --loss negative     # negative sampling
-    python -m train skipgram --help
+    gradspace skipgram                     # full softmax, on the shipped corpus
+    gradspace skipgram --loss negative     # negative sampling
+    gradspace skipgram --help
 
-    from train.recipes import skipgram           # in a notebook
+    from gradspace.train.recipes import skipgram           # in a notebook
     result = skipgram.run(skipgram.Config(epochs=2, progress=False))
     result.model.center.weight, result.vocab, result.history, result.metrics, result.files
 
@@ -31,10 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-import autograd
-import nn
-import nn.functional as F
-from train.data import (
+import gradspace.nn.functional as F
+from gradspace import autograd, nn
+from gradspace.train.data import (
     ANALOGIES,
     WORD_CLASSES,
     DataLoader,
@@ -45,11 +44,11 @@ from train.data import (
     skipgram_pairs,
     tokenize,
 )
-from train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, plot_2d
-from train.loop import History, fit
-from train.optim import Adam
-from train.optim.lr_scheduler import CosineAnnealingLR
-from train.recipes import common
+from gradspace.train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, plot_2d
+from gradspace.train.loop import History, fit
+from gradspace.train.optim import Adam
+from gradspace.train.optim.lr_scheduler import CosineAnnealingLR
+from gradspace.train.recipes import common
 
 
 @dataclass
@@ -174,7 +173,7 @@ def run(config, callbacks=()):
             step_fn=step, progress=config.progress, callbacks=[ckpt, *callbacks],
             start_epoch=start, history=history)
     except KeyboardInterrupt:
-        ckpt.save_interrupted()       # then exit: `python -m train` returns 130
+        ckpt.save_interrupted()       # then exit: `gradspace` returns 130
         raise
 
     # -- look at the embedding space ----------------------------------------------------------
@@ -260,4 +259,4 @@ def add_arguments(parser):
 
 
 def main(argv=None):
-    return common.main_for(sys.modules[__name__], argv, "python -m train skipgram")
+    return common.main_for(sys.modules[__name__], argv, "gradspace skipgram")
