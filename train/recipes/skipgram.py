@@ -46,7 +46,7 @@ from gradspace.train.data import (
 )
 from gradspace.train.embeddings import analogy_accuracy, class_purity, nearest_neighbors, plot_2d
 from gradspace.train.loop import History, fit
-from gradspace.train.optim import Adam
+from gradspace.train.optim import Adam, SparseAdam
 from gradspace.train.optim.lr_scheduler import CosineAnnealingLR
 from gradspace.train.recipes import common
 
@@ -61,7 +61,7 @@ class Config:
     negatives: int = 5         # K, negative words per pair (loss="negative")
     epochs: int = 5            # passes over all the pairs
     batch_size: int = 512      # pairs per step
-    lr: float = 0.01           # Adam's learning rate, cosine-annealed to 0 over the epochs
+    lr: float = 0.01           # (Sparse)Adam's learning rate, cosine-annealed to 0 over the epochs
     seed: int = 0              # seeds the weights, the shuffles and the negative samples
     out: str = "runs/skipgram"  # run folder: checkpoint and pictures go here
     resume: bool = False       # continue from <out>/checkpoint.npz
@@ -155,7 +155,11 @@ def run(config, callbacks=()):
 
     # -- model, optimizer, schedule -----------------------------------------------------------
     model = build_model(config, vocab)
-    optimizer = Adam(model.parameters(), lr=config.lr)
+    # Negative sampling makes both tables row-sparse: SparseAdam moves (and decays the
+    # moments of) only the rows a batch looked up. The full softmax's context layer has a
+    # dense gradient, which SparseAdam refuses as PyTorch's does: Adam there.
+    optimizer = (SparseAdam if config.loss == "negative" else Adam)(model.parameters(),
+                                                                    lr=config.lr)
     generators = {"loader": loader.generator}
     step = softmax_step
     if config.loss == "negative":
