@@ -252,8 +252,11 @@ def _per_example_step(model, loss_fn, optimizer):
         losses, G = per_example_gradients(model, loss_fn, x, y, params=params)
         value = float(losses.mean())
         _finite(value, epoch, step, global_step)
+        extra = {}
+        if getattr(optimizer, "fisher", "empirical") == "true":    # the model's own labels
+            extra["fisher_rows"] = optimizer.fisher_rows(model, loss_fn, x, y)
         with _HoldInterrupt():
-            optimizer.step(G)
+            optimizer.step(G, **extra)
         return value
     return one_step
 

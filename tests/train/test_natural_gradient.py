@@ -3,7 +3,11 @@ per-example gradients are right, and a step is theta - lr F^{-1} g."""
 import numpy as np
 import pytest
 
+import gradspace.nn.functional as F
+from gradspace import nn
 from gradspace.autograd import Tensor, gradients
+from gradspace.train.data import DataLoader, TensorDataset
+from gradspace.train.loop import fit
 from gradspace.train.optim import NaturalGradient, natural_direction, per_example_gradients
 
 RNG = np.random.default_rng(3)
@@ -125,3 +129,84 @@ def test_bad_arguments_raise_and_change_nothing():
     with pytest.raises(FloatingPointError):
         opt.step(G)
     np.testing.assert_array_equal(model.W.data, W_INIT)
+
+
+# -- the true Fisher: the model's own predictive distribution -----------------------------------
+
+def _logistic_problem():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((10, 3))
+    y = (rng.random(10) < 0.5).astype(np.float64)[:, None]
+    return x, y, rng.standard_normal(3) * 0.5
+
+
+def _bce(out, target):
+    return F.binary_cross_entropy_with_logits(out, target)
+
+
+def test_true_fisher_step_on_logistic_regression_is_the_newton_step():
+    # Logistic regression: the true Fisher is (1/B) sum p(1-p) x x^T, the Hessian of the mean
+    # loss, so lr = 1 with tiny damping takes Newton's step theta - H^{-1} g.
+    x, y, w0 = _logistic_problem()
+    model = nn.Linear(3, 1, bias=False)
+    model.weight.data[...] = w0
+    opt = NaturalGradient(model.parameters(), lr=1.0, damping=1e-9, fisher="true")
+    losses, G = per_example_gradients(model, _bce, x, y)
+    S = opt.fisher_rows(model, _bce, x, y)
+    assert S.shape == (20, 3)                               # two labels per example, exact
+    opt.step(G, fisher_rows=S)
+    p = 1 / (1 + np.exp(-x @ w0))
+    g = x.T @ (p - y[:, 0]) / 10
+    H = (x * (p * (1 - p))[:, None]).T @ x / 10
+    np.testing.assert_allclose(model.weight.numpy()[0], w0 - np.linalg.solve(H, g), rtol=1e-5)
+
+
+def test_empirical_fisher_step_is_not_the_newton_step():
+    x, y, w0 = _logistic_problem()
+    model = nn.Linear(3, 1, bias=False)
+    model.weight.data[...] = w0
+    opt = NaturalGradient(model.parameters(), lr=1.0, damping=1e-9)
+    opt.step(per_example_gradients(model, _bce, x, y)[1])
+    p = 1 / (1 + np.exp(-x @ w0))
+    H = (x * (p * (1 - p))[:, None]).T @ x / 10
+    newton = w0 - np.linalg.solve(H, x.T @ (p - y[:, 0]) / 10)
+    assert np.abs(model.weight.numpy()[0] - newton).max() > 1e-2
+
+
+def test_true_fisher_of_softmax_regression_is_exact():
+    model = SoftmaxRegression()
+    opt = NaturalGradient(model.parameters(), fisher="true")
+    S = opt.fisher_rows(model, cross_entropy, Tensor(X), Tensor(Y))
+    p = softmax(X @ W_INIT + B_INIT)                               # (6, 3)
+    want = np.zeros((12, 12))
+    for xb, pb in zip(X, p):
+        J = np.concatenate([np.kron(xb[:, None], np.eye(3)), np.eye(3)])   # (12, 3): dz/dtheta^T
+        want += J @ (np.diag(pb) - np.outer(pb, pb)) @ J.T / 6
+    np.testing.assert_allclose(S.T @ S / len(S), want, rtol=1e-8, atol=1e-12)
+
+
+def test_true_fisher_of_mse_is_sampled_and_near_the_hessian():
+    # y = f(x) + noise, exp(-(y - f)^2): noise variance 1/2, F = E[4 (y-f)^2 x x^T] = 2 X^T X / B
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((3, 2)), rng.standard_normal((3, 1))
+    model = nn.Linear(2, 1, bias=False)
+    opt = NaturalGradient(model.parameters(), fisher="true", samples=3000, seed=1)
+    S = opt.fisher_rows(model, F.mse_loss, x, y)
+    assert S.shape == (9000, 2)
+    np.testing.assert_allclose(S.T @ S / len(S), 2 * x.T @ x / 3, rtol=0.1, atol=0.05)
+
+
+def test_fit_drives_the_true_fisher_and_bad_settings_raise():
+    x, y, w0 = _logistic_problem()
+    model = nn.Linear(3, 1, bias=False)
+    opt = NaturalGradient(model.parameters(), lr=1.0, damping=1e-6, fisher="true")
+    loader = DataLoader(TensorDataset(x, y), batch_size=10)
+    history = fit(model, _bce, opt, loader, epochs=6, progress=False)
+    assert history.step_losses[-1] < history.step_losses[0]
+    with pytest.raises(TypeError, match="fisher_rows"):
+        opt.step(per_example_gradients(model, _bce, x, y)[1])
+    with pytest.raises(ValueError, match="fisher must be 'empirical' or 'true', got 'ture'"):
+        NaturalGradient(model.parameters(), fisher="ture")
+    with pytest.raises(ValueError, match="not a negative log-likelihood"):
+        opt.fisher_rows(SoftmaxRegression(), lambda o, t: 2 * cross_entropy(o, t),
+                        Tensor(X), Tensor(Y))

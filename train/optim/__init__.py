@@ -6,7 +6,8 @@
 - `SparseAdam` (sparse_adam.py): Adam that moves, and decays the moments of, only the rows
   present in a row-sparse gradient (an embedding table's), as `torch.optim.SparseAdam`.
 - `NaturalGradient` and `per_example_gradients` (natural_gradient.py): steps preconditioned by
-  the damped empirical Fisher, solved through the B x B Gram matrix.
+  the damped empirical Fisher or, with fisher="true", the model's own (fisher.py), solved through
+  a Gram matrix.
 - `lr_scheduler`: `StepLR`, `CosineAnnealingLR`, `LinearLR`.
 """
 from gradspace.train.optim import lr_scheduler

@@ -3,9 +3,11 @@ r"""Natural gradient: steepest descent measured by the model's Fisher informatio
 Plain gradient descent calls "steepest" the direction that lowers the loss most per unit of
 Euclidean length in parameter space, a choice that depends on the coordinates (the guide's
 Appendix C). The natural gradient measures length by how much the model's *predictions*
-change, through the Fisher matrix F, and steps along F^{-1} g instead of g. Here F is the damped
-empirical Fisher of the minibatch: with G the (B, N) matrix whose row b is the gradient of
-example b's loss, and g = (1/B) sum_b G_b the minibatch gradient,
+change, through the Fisher matrix F, and steps along F^{-1} g instead of g. Two Fishers:
+
+- fisher="empirical" (the default): the gradients at the data's own labels. With G the (B, N)
+  matrix whose row b is the gradient of example b's loss, and g = (1/B) sum_b G_b the
+  minibatch gradient,
 
     F = (1/B) G^T G + damping * I                           (N x N: never formed)
 
@@ -14,6 +16,14 @@ example b's loss, and g = (1/B) sum_b G_b the minibatch gradient,
 so the only matrix solved is the B x B Gram matrix G G^T. The update is
 
     theta <- theta - lr * F^{-1} g.
+
+- fisher="true": the model's own predictive distribution, y ~ p_theta(y | x), in place of the
+  data's labels (fisher.py: exact for softmax and logistic outputs, sampled otherwise). Its
+  rows S replace G in F (same Woodbury solve, M = B * C rows for C classes); g is still the
+  data's gradient. For logistic and softmax regression it is the Hessian of the loss (Fisher
+  = Hessian for these models), so a step with lr = 1 is a damped Newton step. The empirical
+  Fisher is not: far from the optimum its g g^T is large where the model is wrong, and its
+  path differs (notebook 4 draws both).
 
 When it is practical: the per-example gradients cost one backward pass per example and
 B * N numbers (float64: B * N * 8 bytes), and the Gram matrix O(B^2 N) time. That suits small
@@ -31,6 +41,7 @@ the steps can overshoot; damping 1e-2 .. 1e-1 with lr <= 1 are safer starting po
 import numpy as np
 
 from gradspace.autograd import Tensor, gradients
+from gradspace.train.optim.fisher import fisher_factors
 from gradspace.train.optim.optimizer import Optimizer, _real
 
 
@@ -70,19 +81,36 @@ def per_example_gradients(model, loss_fn, x, y, params=None):
 
 
 class NaturalGradient(Optimizer):
-    """NaturalGradient(params, lr=1.0, damping=1e-3): theta <- theta - lr * F^{-1} g.
+    """NaturalGradient(params, lr=1.0, damping=1e-3, fisher="empirical", samples=16, seed=0):
+    theta <- theta - lr * F^{-1} g.
 
     `step(per_example_grads, grad=None)`: per_example_grads is G, (B, N), one row per example,
     columns in this optimizer's parameter order (each parameter flattened, groups in order),
     as `per_example_gradients` returns it. g is the mean of the rows unless `grad` (N,) is
     given. The parameters' `.grad` is not read. Each group may have its own lr and damping;
     the damping of the first group is used for the solve (F couples all parameters).
+    With fisher="true", `step(G, fisher_rows=S)` takes S from `self.fisher_rows(model,
+    loss_fn, x, y)` (train.fit does both); `samples` labels are drawn per example when the
+    true Fisher must be sampled, from a generator seeded with `seed`.
     """
 
     needs_per_example_grads = True     # train.fit computes G for optimizers that say so
 
-    def __init__(self, params, lr=1.0, damping=1e-3):
+    def __init__(self, params, lr=1.0, damping=1e-3, fisher="empirical", samples=16, seed=0):
+        if fisher not in ("empirical", "true"):
+            raise ValueError(f"NaturalGradient: fisher must be 'empirical' or 'true', "
+                             f"got {fisher!r}")
+        if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) \
+                or samples < 1:
+            raise ValueError(f"NaturalGradient: samples must be an int >= 1, got {samples!r}")
         super().__init__(params, dict(lr=lr, damping=damping))
+        self.fisher, self.samples = fisher, int(samples)
+        self.rng = np.random.default_rng(seed)
+
+    def fisher_rows(self, model, loss_fn, x, y):
+        """Rows S (M, N) of the true Fisher of this batch, F = S^T S / M (fisher.py)."""
+        return fisher_factors(model, loss_fn, x, y, self._indexed_params(), self.samples,
+                              self.rng)
 
     def _check(self, group):
         super()._check(group)
@@ -95,7 +123,7 @@ class NaturalGradient(Optimizer):
     def num_parameters(self):
         return sum(p.numel() for p in self._indexed_params())
 
-    def step(self, per_example_grads=None, grad=None):
+    def step(self, per_example_grads=None, grad=None, fisher_rows=None):
         if per_example_grads is None or callable(per_example_grads):
             raise TypeError("NaturalGradient.step needs the per-example gradients G (B, N): "
                             "losses, G = per_example_gradients(model, loss_fn, x, y); "
@@ -111,7 +139,18 @@ class NaturalGradient(Optimizer):
         if not (np.all(np.isfinite(G)) and np.all(np.isfinite(g))):
             raise FloatingPointError("NaturalGradient.step: the gradients hold NaN or inf; "
                                      "no parameter was changed")
-        direction = natural_direction(G, g, self.param_groups[0]["damping"])
+        if self.fisher == "true":
+            if fisher_rows is None:
+                raise TypeError("NaturalGradient(fisher='true').step needs fisher_rows: "
+                                "S = optimizer.fisher_rows(model, loss_fn, x, y); "
+                                "optimizer.step(G, fisher_rows=S)")
+            S = np.asarray(fisher_rows, dtype=np.float64)
+            if S.ndim != 2 or S.shape[1] != N or not np.all(np.isfinite(S)):
+                raise ValueError(f"NaturalGradient.step: fisher_rows must be finite, of shape "
+                                 f"(M, {N}), got {S.shape}")
+        else:
+            S = G
+        direction = natural_direction(S, g, self.param_groups[0]["damping"])
         start = 0
         for group in self.param_groups:
             for p in group["params"]:
