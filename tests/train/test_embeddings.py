@@ -213,3 +213,20 @@ def test_plot_2d_draws_one_labelled_point_per_known_word_coloured_by_class():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["animals", "colours"]
     with pytest.raises(ValueError, match="none of the words"):
         plot_2d(E, itos, {"x": ["zebra"]}, ax=Figure().add_subplot())
+
+
+def test_plot_2d_labels_a_subset_and_tells_sixteen_classes_apart():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from gradspace.train.embeddings import plot_2d
+    itos = ["<unk>"] + [f"w{i}" for i in range(48)]
+    classes = {f"class{k}": [f"w{3 * k + j}" for j in range(3)] for k in range(16)}
+    E = np.random.default_rng(1).standard_normal((49, 5))
+    ax = plot_2d(E, itos, classes, ax=Figure().add_subplot(), annotate=1)
+    assert sorted(t.get_text() for t in ax.texts) == sorted(f"w{3 * k}" for k in range(16))
+    looks = {(tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.tobytes())
+             for c in ax.collections}
+    assert len(looks) == 16                                # colour and marker, never both same
+    assert ax.get_xlabel() == "PC 1" and ax.get_ylabel() == "PC 2"
