@@ -4,7 +4,7 @@
     history = train.fit(model, loss_fn, train.optim.Adam(model.parameters()), loader, epochs=5)
     train.checkpoint.save("run.npz", model, optimizer, epoch=5)
 
-- `train.optim`: SGD, Adam, AdamW, RMSprop, NaturalGradient, and `lr_scheduler`.
+- `train.optim`: SGD, Adam, AdamW, RMSprop, SparseAdam, NaturalGradient, and `lr_scheduler`.
 - `train.data`: datasets, the DataLoader, token tools and the shipped corpus.
 - `train.fit` / `train.History` (loop.py): the training loop with a progress bar.
 - `train.callbacks.RecordParameters`: records theta's path through parameter space.
