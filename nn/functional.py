@@ -12,9 +12,8 @@ import warnings
 
 import numpy as np
 
-from gradspace.autograd import Tensor, factories
-from gradspace.autograd.ops.linalg import Linear
-from gradspace.nn.fused import CrossEntropy, LogSigmoid
+from gradspace.autograd import Tensor, as_tensor, default_generator
+from gradspace.nn.fused import CrossEntropy, Linear, LogSigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -23,12 +22,7 @@ def _tensor(x, like=None):
     """x as a Tensor; numbers and arrays take `like`'s floating dtype (float32 stays float32)."""
     if isinstance(x, Tensor):
         return x
-    if like is None:
-        return Tensor(x)
-    if isinstance(x, (int, float)):
-        return like._lift(x)
-    array = np.asarray(x)
-    return Tensor(array.astype(like.dtype) if like.dtype.kind == "f" else array)
+    return as_tensor(x, dtype=like.dtype if like is not None and like.dtype.kind == "f" else None)
 
 
 def _ids(x):
@@ -61,7 +55,7 @@ def linear(input, weight, bias=None):
                          f"in_features={weight.shape[-1]}")
     if bias is None:
         return input @ weight.T
-    return Linear.apply(weight._lift(input), weight, weight._lift(bias))   # one fused node
+    return Linear.apply(_tensor(input, weight), weight, _tensor(bias, weight))   # one node
 
 
 def embedding(input, weight, padding_idx=None, sparse=True):
@@ -131,8 +125,8 @@ def dropout(input, p=0.5, training=True):
     if p == 1:
         return input * 0.0
     dtype = input.dtype if input.dtype.kind == "f" else np.float64
-    keep = factories.random_state.generator.random(input.shape, dtype=dtype) >= p
-    return input * input._constant(keep.astype(dtype) * dtype.type(1 / (1 - p)))
+    keep = default_generator().random(input.shape, dtype=dtype) >= p
+    return input * as_tensor(keep.astype(dtype) * dtype.type(1 / (1 - p)))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -269,5 +263,5 @@ def _soft_cross_entropy(input, probs, weight, class_dim, reduction, label_smooth
     if weight is not None:
         shape = [1] * input.ndim
         shape[class_dim] = classes
-        terms = terms * input._constant(weight.reshape(shape))
+        terms = terms * as_tensor(weight.reshape(shape))
     return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")

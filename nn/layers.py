@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from gradspace.autograd.dtypes import defaults
+from gradspace.autograd import get_default_dtype
 from gradspace.nn import functional as F
 from gradspace.nn import init
 from gradspace.nn.module import Module
@@ -16,7 +16,7 @@ from gradspace.nn.parameter import Parameter
 
 
 def _empty(*shape, dtype=None):
-    return Parameter(np.empty(shape, dtype=defaults.float_dtype if dtype is None else dtype))
+    return Parameter(np.empty(shape, dtype=get_default_dtype() if dtype is None else dtype))
 
 
 class Identity(Module):
