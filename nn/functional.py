@@ -3,10 +3,10 @@
     import gradspace.nn.functional as F
 
 
-Each is a composition of the engine's tensor operations, except cross-entropy over class ids
-and log-sigmoid, which are fused primitives (see nn/fused.py, and the reasons there). Inputs
-are checked here, before anything runs, so an error names the function and the shapes or
-values at fault.
+Each is a composition of the engine's tensor operations, except cross-entropy over class ids,
+log-sigmoid and linear with a bias, which are fused primitives (see nn/fused.py, and the
+reasons there). Inputs are checked here, before anything runs, so an error names the function
+and the shapes or values at fault.
 """
 import warnings
 
