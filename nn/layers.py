@@ -1,8 +1,9 @@
-"""The layers that hold parameters or state: Linear, Embedding, LayerNorm, Dropout, Flatten.
+"""The layers: Linear, Embedding and LayerNorm (with parameters), Dropout, Flatten, Identity.
 
 Each owns its parameters and composes tensor operations in forward (nn.functional); none has
-backward code. Parameters are made in the default float dtype (or `dtype=`) and initialized as
-PyTorch does, from the generator `autograd.manual_seed` sets.
+backward code (F.linear's fused node is in nn/fused.py). Parameters are made in the default
+float dtype (or `dtype=`) and initialized as PyTorch does, from the generator
+`autograd.manual_seed` sets.
 """
 import math
 
