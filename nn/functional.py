@@ -30,19 +30,19 @@ def _ids(x):
     return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
-def _reduce(loss, reduction, op):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
 def _check_reduction(reduction, op):
+    """reduction, if it is one of REDUCTIONS; else ValueError naming `op` (the losses and their
+    modules call it first, before any work)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    """The per-element losses reduced as `reduction` (already checked) says."""
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def mse_loss(input, target, reduction="mean"):
                       f"{tuple(input.shape)}; they are broadcast, which is likely not intended",
                       stacklevel=2)
     diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return _reduce(diff * diff, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -189,7 +189,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         loss = (1 - target) * input - (1 + (_tensor(pos_weight, input) - 1) * target) * log_p
     if weight is not None:
         loss = loss * _tensor(weight, input)
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
@@ -264,4 +264,4 @@ def _soft_cross_entropy(input, probs, weight, class_dim, reduction, label_smooth
         shape = [1] * input.ndim
         shape[class_dim] = classes
         terms = terms * as_tensor(weight.reshape(shape))
-    return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")
+    return _reduce(-terms.sum(class_dim), reduction)
