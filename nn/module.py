@@ -76,9 +76,13 @@ class Module:
         if value is not None and not isinstance(value, cls):
             raise TypeError(f"cannot assign {type(value).__name__} as {what} {name!r} "
                             f"({expected} or None expected)")
-        # Only a class attribute (a method, a property) is in the way of an assignment: what
-        # the instance holds under that name is forgotten.
-        taken = hasattr(type(self), name) if move else hasattr(self, name)
+        # As PyTorch: registering refuses any name the module already has; an assignment
+        # forgets what the instance held under it, and refuses only a parameter over a class
+        # attribute (a method, a property); a module may shadow one.
+        if not move:
+            taken = hasattr(self, name)
+        else:
+            taken = kind == "_parameters" and hasattr(type(self), name)
         if name not in store and taken:
             raise KeyError(f"attribute {name!r} already exists")
         if move:

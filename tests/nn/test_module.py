@@ -95,14 +95,23 @@ def test_every_kind_of_member_is_checked_the_same_way_before_anything_changes(
     assert getattr(m, store) == {"x": None} and m.x is None
 
 
-def test_assignment_replaces_a_plain_attribute_but_never_a_method():
+def test_assignment_replaces_a_plain_attribute_and_a_module_a_class_attribute():
     m = nn.Module()
     m.x = 5
     m.x = nn.Parameter(np.ones(1))
     assert "x" not in m.__dict__ and m.x is m._parameters["x"]
-    with pytest.raises(KeyError, match="forward"):
+    with pytest.raises(KeyError, match="forward"):         # as PyTorch: not a parameter...
         m.forward = nn.Parameter(np.ones(1))
     assert "forward" not in m._parameters
+
+    class WithDefault(nn.Module):
+        head = None                                         # a class-level default
+
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(1, 1)                     # ...but a module may, as PyTorch
+
+    assert list(WithDefault()._modules) == ["head"]
 
 def test_forgetting_super_init_gives_a_clear_error():
     class Bad(nn.Module):
