@@ -1,6 +1,6 @@
 """gradspace's engine: Tensors that record how they were made, and backpropagation through them.
 
-    >>> from autograd import Tensor
+    >>> from gradspace.autograd import Tensor
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
     >>> x.grad
