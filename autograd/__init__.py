@@ -1,6 +1,6 @@
 """gradspace's engine: Tensors that record how they were made, and backpropagation through them.
 
-    >>> from autograd import Tensor
+    >>> from gradspace.autograd import Tensor
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
     >>> x.grad
@@ -9,7 +9,9 @@
 from gradspace.autograd.dtypes import get_default_dtype, set_default_dtype
 from gradspace.autograd.factories import (
     arange,
+    as_tensor,
     cat,
+    default_generator,
     eye,
     full,
     manual_seed,
@@ -44,8 +46,8 @@ from gradspace.autograd.tensor import RowSparseGrad, Tensor, tensor
 __all__ = [
     "Tensor", "tensor", "RowSparseGrad", "Function",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "set_default_dtype", "get_default_dtype", "manual_seed",
-    "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
+    "set_default_dtype", "get_default_dtype", "manual_seed", "default_generator",
+    "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
     "randn", "rand", "randint", "cat", "stack", "where",
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "directional_derivative",
     "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError",

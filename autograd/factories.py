@@ -20,6 +20,29 @@ def manual_seed(seed):
     return random_state.generator
 
 
+def default_generator():
+    """The np.random.Generator behind randn, rand, randint, nn.init and dropout.
+
+    manual_seed replaces it with a new one, so ask for it at each draw rather than keeping it.
+    (PyTorch's torch.default_generator is an object; here the generator is numpy's.)
+    """
+    return random_state.generator
+
+
+def as_tensor(data, dtype=None):
+    """data as a Tensor, sharing memory where it can, as torch.as_tensor does.
+
+    A Tensor of the dtype asked for is returned as it is (another dtype: `data.to(dtype)`).
+    An np.ndarray becomes a Tensor over the same array, with no copy when the dtype fits: a
+    constant outside the graph, for masks and weights made with numpy. A Python number or
+    list follows Tensor's rules, so `as_tensor(0.5, dtype=x.dtype)` lifts a number to x's
+    dtype (float32 stays float32).
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    return Tensor(data, dtype=dtype)
+
+
 def _float(dtype):
     return defaults.float_dtype if dtype is None else check_dtype(dtype)
 

@@ -12,7 +12,7 @@ looked-up rows by plain SGD. Three implementations from the same table and the s
 
 Run: `python bench/bench_embedding.py [--repeats N]`. Prints the median ms/step of each and the
 ratio to numpy; first checks that all three give the same table after 3 steps.
-`run(repeats)` returns the results as dicts, for bench/run.py.
+`run(repeats)` returns the results as dicts (main prints them).
 """
 import argparse
 import os

@@ -9,9 +9,10 @@ garbage. The median over all timed steps is reported. The warm-up steps' losses 
 across implementations: each starts from the same weights and sees the same batches, so
 step k must agree.
 
-PyTorch is timed in a subprocess of its own: importing torch adds some 150,000 objects that
-every full collection then scans, which made micrograd's step 40% and gradspace's W7 step 60%
-slower in a process that had merely imported it. Both processes use the same thread settings.
+PyTorch is timed in a subprocess of its own: importing torch adds a great many objects that
+every full collection then scans, which slows the steps that make many small objects
+(micrograd's, gradspace's W7) in a process that has merely imported it. Both processes use the
+same thread settings.
 """
 import datetime
 import gc
@@ -43,9 +44,9 @@ def settle_allocator():
     gives freed memory back once the heap's free top exceeds twice that threshold. Both
     thresholds rise, for the rest of the process, the first time a large mmap-served block is
     freed. Until then a step allocating arrays of ~1 MB (W3b) page-faults on every one of them,
-    which doubled its time, by an amount that depended on which workload happened to run
-    first. One 24 MB block allocated and freed here puts every implementation, in every
-    process, in the state of a process that has already seen a large array.
+    which slowed it by an amount that depended on which workload happened to run first. One
+    24 MB block allocated and freed here puts every implementation, in every process, in the
+    state of a process that has already seen a large array.
     """
     block = np.empty(24 << 20, np.uint8)
     del block

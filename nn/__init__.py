@@ -8,7 +8,7 @@ reparameterization, with PyTorch's names, keys and initializations.
     loss.backward()                          # fills p.grad for p in model.parameters()
 
 Layers own parameters and compose the engine's tensor operations; they hold no backward code.
-The one exception is nn/fused.py: cross-entropy and log-sigmoid as fused primitives.
+The one exception is nn/fused.py: cross-entropy, log-sigmoid and linear as fused primitives.
 """
 from gradspace.nn import functional, init, parametrize, utils
 from gradspace.nn.activations import LogSigmoid, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh

@@ -3,18 +3,17 @@
     import gradspace.nn.functional as F
 
 
-Each is a composition of the engine's tensor operations, except cross-entropy over class ids
-and log-sigmoid, which are fused primitives (see nn/fused.py, and the reasons there). Inputs
-are checked here, before anything runs, so an error names the function and the shapes or
-values at fault.
+Each is a composition of the engine's tensor operations, except cross-entropy over class ids,
+log-sigmoid and linear with a bias, which are fused primitives (see nn/fused.py, and the
+reasons there). Inputs are checked here, before anything runs, so an error names the function
+and the shapes or values at fault.
 """
 import warnings
 
 import numpy as np
 
-from gradspace.autograd import Tensor, factories
-from gradspace.autograd.ops.linalg import Linear
-from gradspace.nn.fused import CrossEntropy, LogSigmoid
+from gradspace.autograd import Tensor, as_tensor, default_generator
+from gradspace.nn.fused import CrossEntropy, Linear, LogSigmoid
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -23,12 +22,7 @@ def _tensor(x, like=None):
     """x as a Tensor; numbers and arrays take `like`'s floating dtype (float32 stays float32)."""
     if isinstance(x, Tensor):
         return x
-    if like is None:
-        return Tensor(x)
-    if isinstance(x, (int, float)):
-        return like._lift(x)
-    array = np.asarray(x)
-    return Tensor(array.astype(like.dtype) if like.dtype.kind == "f" else array)
+    return as_tensor(x, dtype=like.dtype if like is not None and like.dtype.kind == "f" else None)
 
 
 def _ids(x):
@@ -36,19 +30,19 @@ def _ids(x):
     return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
-def _reduce(loss, reduction, op):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
 def _check_reduction(reduction, op):
+    """reduction, if it is one of REDUCTIONS; else ValueError naming `op` (the losses and their
+    modules call it first, before any work)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    """The per-element losses reduced as `reduction` (already checked) says."""
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -61,7 +55,7 @@ def linear(input, weight, bias=None):
                          f"in_features={weight.shape[-1]}")
     if bias is None:
         return input @ weight.T
-    return Linear.apply(weight._lift(input), weight, weight._lift(bias))   # one fused node
+    return Linear.apply(_tensor(input, weight), weight, _tensor(bias, weight))   # one node
 
 
 def embedding(input, weight, padding_idx=None, sparse=True):
@@ -131,8 +125,8 @@ def dropout(input, p=0.5, training=True):
     if p == 1:
         return input * 0.0
     dtype = input.dtype if input.dtype.kind == "f" else np.float64
-    keep = factories.random_state.generator.random(input.shape, dtype=dtype) >= p
-    return input * input._constant(keep.astype(dtype) * dtype.type(1 / (1 - p)))
+    keep = default_generator().random(input.shape, dtype=dtype) >= p
+    return input * as_tensor(keep.astype(dtype) * dtype.type(1 / (1 - p)))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -171,7 +165,7 @@ def mse_loss(input, target, reduction="mean"):
                       f"{tuple(input.shape)}; they are broadcast, which is likely not intended",
                       stacklevel=2)
     diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    return _reduce(diff * diff, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -195,7 +189,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         loss = (1 - target) * input - (1 + (_tensor(pos_weight, input) - 1) * target) * log_p
     if weight is not None:
         loss = loss * _tensor(weight, input)
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
@@ -269,5 +263,5 @@ def _soft_cross_entropy(input, probs, weight, class_dim, reduction, label_smooth
     if weight is not None:
         shape = [1] * input.ndim
         shape[class_dim] = classes
-        terms = terms * input._constant(weight.reshape(shape))
-    return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")
+        terms = terms * as_tensor(weight.reshape(shape))
+    return _reduce(-terms.sum(class_dim), reduction)

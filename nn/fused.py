@@ -1,7 +1,7 @@
-"""nn's two fused primitives: softmax cross-entropy over class ids, and log-sigmoid.
+"""nn's fused primitives: softmax cross-entropy over class ids, log-sigmoid, and the affine map.
 
 Everything else in nn is composed from the engine's tensor operations and has no backward of
-its own. These two are primitives because composing them loses something:
+its own. These are primitives because composing them loses something:
 
 - Cross-entropy composed as `-log_softmax(x)[target]` makes several passes over the (N, C)
   logits and keeps several (N, C) intermediates; fused, the forward computes the softmax once,
@@ -10,16 +10,17 @@ its own. These two are primitives because composing them loses something:
 - log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) needs log1p to be exact for large x (the
   composition with log(1 + .) rounds -exp(-40) to 0), and its derivative sigmoid(-x) is exact
   at every x, including 0, where a composition through |x| and min(x, 0) needs a subgradient.
+- Linear's x W^T + b composed from @, .T and + costs three graph nodes and an extra (..., out)
+  array; on the small batches of toy models the nodes are a good part of a step.
 
-Both live in nn, not in the engine: the engine never names a loss. Their backward passes are
-written with Tensor operations whenever the backward itself is being recorded
+They live in nn, not in the engine: the engine never names a layer or a loss. Their backward
+passes are written with Tensor operations whenever the backward itself is being recorded
 (create_graph=True), so second derivatives (gradgradcheck) work; the plain first-order backward
 of cross-entropy takes a numpy shortcut with the same value.
 """
 import numpy as np
 
-from gradspace.autograd import Function
-from gradspace.autograd.grad_mode import state
+from gradspace.autograd import Function, as_tensor, is_grad_enabled
 
 
 class CrossEntropy(Function):
@@ -90,12 +91,12 @@ class CrossEntropy(Function):
         m, c = logits.shape
         # Per-row factor: the incoming gradient, times 1/count for "mean".
         row_grad = grad.reshape(m, 1) if self.reduction == "none" else grad
-        if state.enabled:
+        if is_grad_enabled():
             # Recorded backward: softmax as a function of the logits so it can be differentiated
             # again (its Jacobian is the second derivative of cross-entropy).
             q, q_sum = self._target(m, c, logits.dtype)
             probs = logits.softmax(-1)
-            return ((probs * logits._constant(q_sum) - logits._constant(q))
+            return ((probs * as_tensor(q_sum) - as_tensor(q))
                     * (row_grad * self.scale),)
         # r: the factor of each row, (M,) for "none", else one number for all rows
         r = (grad.data.reshape(m) if self.reduction == "none" else grad.data) * self.scale
@@ -112,7 +113,7 @@ class CrossEntropy(Function):
         if self.smoothing:
             rv = r * self.valid * uniform
             g -= rv[:, None] if self.weight is None else rv[:, None] * self.weight
-        return (logits._constant(g),)
+        return (as_tensor(g),)
 
 
 def _shifted_exps(logits):
@@ -133,3 +134,26 @@ class LogSigmoid(Function):
 
     def backward(self, grad, out):
         return (grad * (-self.inputs[0]).sigmoid(),)    # d log s(x) / dx = 1 - s(x) = s(-x)
+
+
+class Linear(Function):
+    """y = x W^T + b for x (..., in), W (out, in), b (out,): nn.Linear's map as one node."""
+    __slots__ = ()
+
+    def forward(self, x, weight, bias):
+        y = x @ weight.T
+        y += bias
+        return y
+
+    def backward(self, grad, out):
+        x, weight, _ = self.inputs
+        need_x, need_w, need_b = self.needs_input_grad
+        rows, x_rows = _as_rows(grad), _as_rows(x)                   # (N, out), (N, in)
+        return (grad @ weight if need_x else None,                    # dL/dx = G W
+                rows.mT @ x_rows if need_w else None,                 # dL/dW = G^T x
+                grad if need_b else None)          # dL/db = G, summed to (out,) by the engine
+
+
+def _as_rows(t):
+    """(..., n) as a matrix (N, n) of its rows; a matrix is left as it is (no node)."""
+    return t if t.ndim == 2 else t.reshape(-1, t.shape[-1])

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from gradspace.autograd import factories
+from gradspace.autograd import default_generator
 
 
 def _fill(tensor, values):
@@ -15,18 +15,14 @@ def _fill(tensor, values):
     return tensor
 
 
-def _rng():
-    return factories.random_state.generator
-
-
 def uniform_(tensor, a=0.0, b=1.0):
     """Samples from U(a, b)."""
-    return _fill(tensor, _rng().uniform(a, b, tensor.shape))
+    return _fill(tensor, default_generator().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Samples from N(mean, std^2)."""
-    return _fill(tensor, _rng().normal(mean, std, tensor.shape))
+    return _fill(tensor, default_generator().normal(mean, std, tensor.shape))
 
 
 def constant_(tensor, value):

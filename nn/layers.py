@@ -1,14 +1,15 @@
-"""The layers that hold parameters or state: Linear, Embedding, LayerNorm, Dropout, Flatten.
+"""The layers: Linear, Embedding and LayerNorm (with parameters), Dropout, Flatten, Identity.
 
 Each owns its parameters and composes tensor operations in forward (nn.functional); none has
-backward code. Parameters are made in the default float dtype (or `dtype=`) and initialized as
-PyTorch does, from the generator `autograd.manual_seed` sets.
+backward code (F.linear's fused node is in nn/fused.py). Parameters are made in the default
+float dtype (or `dtype=`) and initialized as PyTorch does, from the generator
+`autograd.manual_seed` sets.
 """
 import math
 
 import numpy as np
 
-from gradspace.autograd.dtypes import defaults
+from gradspace.autograd import get_default_dtype
 from gradspace.nn import functional as F
 from gradspace.nn import init
 from gradspace.nn.module import Module
@@ -16,7 +17,7 @@ from gradspace.nn.parameter import Parameter
 
 
 def _empty(*shape, dtype=None):
-    return Parameter(np.empty(shape, dtype=defaults.float_dtype if dtype is None else dtype))
+    return Parameter(np.empty(shape, dtype=get_default_dtype() if dtype is None else dtype))
 
 
 class Identity(Module):

@@ -7,18 +7,12 @@ from gradspace.nn import functional as F
 from gradspace.nn.module import Module
 
 
-def _checked(reduction, name):
-    if reduction not in F.REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {F.REDUCTIONS}, got {reduction!r}")
-    return reduction
-
-
 class MSELoss(Module):
     """mean((input - target)^2)."""
 
     def __init__(self, reduction="mean"):
         super().__init__()
-        self.reduction = _checked(reduction, "MSELoss")
+        self.reduction = F._check_reduction(reduction, "MSELoss")
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -35,7 +29,7 @@ class CrossEntropyLoss(Module):
         super().__init__()
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
-        self.reduction = _checked(reduction, "CrossEntropyLoss")
+        self.reduction = F._check_reduction(reduction, "CrossEntropyLoss")
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                              f"{label_smoothing}")
@@ -54,7 +48,7 @@ class BCEWithLogitsLoss(Module):
         super().__init__()
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
-        self.reduction = _checked(reduction, "BCEWithLogitsLoss")
+        self.reduction = F._check_reduction(reduction, "BCEWithLogitsLoss")
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,

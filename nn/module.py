@@ -63,30 +63,42 @@ class Module:
         if keep != "_buffers":
             d["_non_persistent_buffers"].discard(name)
 
+    def _register(self, kind, name, value, move=False):
+        """Put `value` (or None: declared but absent) in the store `kind` under `name`.
+
+        The one body behind register_parameter, register_buffer, add_module and assignment:
+        everything is checked before anything changes. move=True (an assignment) takes the
+        name from wherever it was before, a plain attribute or another store.
+        """
+        store = self._store(kind)
+        what, cls, expected = MEMBERS[kind]
+        self._check_name(name, what)
+        if value is not None and not isinstance(value, cls):
+            raise TypeError(f"cannot assign {type(value).__name__} as {what} {name!r} "
+                            f"({expected} or None expected)")
+        # As PyTorch: registering refuses any name the module already has; an assignment
+        # forgets what the instance held under it, and refuses only a parameter over a class
+        # attribute (a method, a property); a module may shadow one.
+        if not move:
+            taken = hasattr(self, name)
+        else:
+            taken = kind == "_parameters" and hasattr(type(self), name)
+        if name not in store and taken:
+            raise KeyError(f"attribute {name!r} already exists")
+        if move:
+            self._forget(name, keep=kind)
+        store[name] = value
+
     def register_parameter(self, name, param):
         """Add a Parameter (or None: declared but absent, like a Linear's bias=False)."""
-        params = self._store("_parameters")
-        self._check_name(name, "parameter")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
-                            f"(nn.Parameter or None expected)")
-        if name not in params and hasattr(self, name):
-            raise KeyError(f"attribute {name!r} already exists")
-        params[name] = param
+        self._register("_parameters", name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a Tensor that is part of the module's state but not learned (saved in state_dict
         unless persistent=False). None declares an absent buffer."""
-        buffers = self._store("_buffers")
-        self._check_name(name, "buffer")
         if isinstance(tensor, np.ndarray):
             tensor = Tensor(tensor)
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} "
-                            f"(Tensor or None expected)")
-        if name not in buffers and hasattr(self, name):
-            raise KeyError(f"attribute {name!r} already exists")
-        buffers[name] = tensor
+        self._register("_buffers", name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -94,13 +106,7 @@ class Module:
 
     def add_module(self, name, module):
         """Add a child module (or None) under `name`."""
-        modules = self._store("_modules")
-        self._check_name(name, "module")
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        if name not in modules and hasattr(self, name):
-            raise KeyError(f"attribute {name!r} already exists")
-        modules[name] = module
+        self._register("_modules", name, module)
 
     register_module = add_module
 
@@ -109,29 +115,14 @@ class Module:
         parametrized = d.get("_modules", {}).get("parametrizations")
         if parametrized is not None and name in parametrized._modules:
             parametrized._modules[name].right_inverse_(value)   # see nn.parametrize
-        elif isinstance(value, Parameter):
-            self._store("_parameters")
-            self._forget(name, keep="_parameters")
-            self.register_parameter(name, value)
-        elif name in d.get("_parameters", ()):
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
-                                f"(nn.Parameter or None expected)")
-            d["_parameters"][name] = None
-        elif isinstance(value, Module):
-            self._store("_modules")
-            self._forget(name, keep="_modules")
-            d["_modules"][name] = value
-        elif name in d.get("_modules", ()):
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module "
-                                f"{name!r} (nn.Module or None expected)")
-            d["_modules"][name] = None
+        # A Parameter or a Module registers itself; a name already registered keeps its kind
+        # (None declares it absent, another type is refused); anything else is an attribute.
+        elif isinstance(value, Parameter) or name in d.get("_parameters", ()):
+            self._register("_parameters", name, value, move=True)
+        elif isinstance(value, Module) or name in d.get("_modules", ()):
+            self._register("_modules", name, value, move=True)
         elif name in d.get("_buffers", ()):
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
-                                f"(Tensor or None expected)")
-            d["_buffers"][name] = value
+            self._register("_buffers", name, value, move=True)
         else:
             object.__setattr__(self, name, value)
 
@@ -336,6 +327,12 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+# store -> (what errors call a member, the type it must have, how they name that type)
+MEMBERS = {"_parameters": ("parameter", Parameter, "nn.Parameter"),
+           "_buffers": ("buffer", Tensor, "Tensor"),
+           "_modules": ("module", Module, "nn.Module")}
 
 
 def _indent(text, spaces):

@@ -7,8 +7,7 @@ parameter vector theta is made of: theta is the concatenation of every parameter
 """
 import numpy as np
 
-from gradspace.autograd import Tensor
-from gradspace.autograd.dtypes import defaults, to_array
+from gradspace.autograd import Tensor, get_default_dtype
 
 
 class Parameter(Tensor):
@@ -21,9 +20,9 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty((0,), dtype=defaults.float_dtype)
-        array = data.data if isinstance(data, Tensor) else to_array(data)
-        super().__init__(array, requires_grad=requires_grad)
+            data = np.empty((0,), dtype=get_default_dtype())
+        super().__init__(data.data if isinstance(data, Tensor) else data,   # shares t's array
+                         requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -31,7 +30,7 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         # copy.deepcopy and pickle rebuild a Parameter (with a copy of its data), not a Tensor.
         # Extra attributes a user set on the parameter travel in its __dict__.
-        return (_rebuild, (self.data, self._requires_grad, self.grad, self.name),
+        return (_rebuild, (self.data, self.requires_grad, self.grad, self.name),
                 self.__dict__ or None)
 
 

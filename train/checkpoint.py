@@ -130,7 +130,7 @@ def _json(arrays, key, path):
 
 
 def _optimizer_state(arrays, optimizer, path):
-    """The optimizer's state dict rebuilt from the file and checked by a dry run."""
+    """The optimizer's state dict rebuilt from the file and checked, the optimizer unchanged."""
     if "optim/structure" not in arrays:
         raise ValueError(f"checkpoint.load: {path} holds no optimizer state (it was saved "
                          f"without an optimizer); load it with optimizer=None")
@@ -152,7 +152,7 @@ def _optimizer_state(arrays, optimizer, path):
             state[int(i)][key] = value
     sd = {"state": state, "param_groups": structure.get("param_groups", [])}
     try:
-        optimizer._validated(sd)                 # raises without changing the optimizer
+        optimizer.validate_state_dict(sd)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"checkpoint.load: {path} does not fit this optimizer: "
                          f"{exc}") from None

@@ -40,33 +40,6 @@ class MatMul(Function):
                 grad_b)
 
 
-class Linear(Function):
-    """y = x W^T + b for x (..., in), W (out, in), b (out,): nn's affine layer as one primitive.
-
-    Composed from @, .T and +, the same layer costs three nodes and an extra (..., out) array;
-    on the small batches of toy models the nodes are most of the time (W3: -15% per step).
-    """
-    __slots__ = ()
-
-    def forward(self, x, weight, bias):
-        y = x @ weight.T
-        y += bias
-        return y
-
-    def backward(self, grad, out):
-        x, weight, _ = self.inputs
-        need_x, need_w, need_b = self.needs_input_grad
-        rows, x_rows = _as_rows(grad), _as_rows(x)                   # (N, out), (N, in)
-        return (grad @ weight if need_x else None,                    # dL/dx = G W
-                rows.mT @ x_rows if need_w else None,                 # dL/dW = G^T x
-                grad if need_b else None)          # dL/db = G, summed to (out,) by the engine
-
-
-def _as_rows(t):
-    """(..., n) as a matrix (N, n) of its rows; a matrix is left as it is (no node)."""
-    return t if t.ndim == 2 else t.reshape(-1, t.shape[-1])
-
-
 def _is_transposed(array):
     """A 2-d array laid out column by column: the transpose of a contiguous matrix."""
     flags = array.flags

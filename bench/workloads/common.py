@@ -1,4 +1,4 @@
-"""What the workloads share: batches handed out in order, the SGD updates, and optional torch.
+"""What the workloads share: batches handed out in order, numpy's SGD on rows, and optional torch.
 
 Every workload keeps one set of initial weights and one list of batches, made from a seed, and
 gives each implementation (numpy, gradspace, torch) its own copy of the weights and its own
@@ -23,47 +23,14 @@ class Cycle:
 def rows_sgd(table, ids, rows, lr):
     """table[ids] -= lr * rows, summing the rows of a repeated id first.
 
-    Sorting the ids and reducing runs of equal ids (np.add.reduceat) is several times faster
-    than np.subtract.at, which is what a careful numpy programmer writes.
+    Sorting the ids and reducing runs of equal ids (np.add.reduceat) is faster than
+    np.subtract.at (bench/README.md has the figures), and is what a careful numpy programmer
+    writes: the reference the gradspace step is measured against must be a strong one.
     """
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
     table[ids[starts]] -= lr * np.add.reduceat(rows[order], starts, axis=0)
-
-
-class InlineSGD:
-    """Plain SGD written out, for when train.optim is not there: p -= lr * grad.
-
-    A row-sparse gradient (an embedding table's) updates only its rows.
-    """
-
-    def __init__(self, params, lr):
-        self.params, self.lr = list(params), lr
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        for p in self.params:
-            g = p.grad
-            if g is None:
-                continue
-            if getattr(g, "is_sparse", False):
-                c = g.coalesce()
-                p.data[c.indices] -= self.lr * c.values
-            else:
-                p.data -= self.lr * g.data
-
-
-def gradspace_sgd(params, lr):
-    """train.optim.SGD when it can be imported, else the same update written inline."""
-    try:
-        from gradspace.train.optim import SGD
-    except ImportError:
-        return InlineSGD(params, lr)
-    return SGD(params, lr=lr)
 
 
 def torch_state_dict(arrays):

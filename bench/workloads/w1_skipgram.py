@@ -17,7 +17,6 @@ from bench.workloads.common import (
     arrays,
     copies,
     cross_entropy_np,
-    gradspace_sgd,
     rows_sgd,
     torch_state_dict,
 )
@@ -44,7 +43,8 @@ def setup(seed=0, small=False):
     s.gs_embed, s.gs_out = nn.Embedding(V, d), nn.Linear(d, V, bias=False)
     s.gs_embed.load_state_dict({"weight": init["embed.weight"].copy()})
     s.gs_out.load_state_dict({"weight": init["out.weight"].copy()})
-    s.gs_opt = gradspace_sgd([s.gs_embed.weight, s.gs_out.weight], LR)
+    from gradspace.train.optim import SGD
+    s.gs_opt = SGD([s.gs_embed.weight, s.gs_out.weight], lr=LR)
     s.gs_batch = Cycle(batches)
     return s
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.workloads.common import Cycle, arrays, copies, gradspace_sgd, rows_sgd, sigmoid_np
+from bench.workloads.common import Cycle, arrays, copies, rows_sgd, sigmoid_np
 
 NAME = "W2 skipgram-negsample"
 DESCRIPTION = "skip-gram, negative sampling: V 50,000, d 128, batch 1,024, 5 negatives"
@@ -44,7 +44,8 @@ def setup(seed=0, small=False):
     s.gs_in, s.gs_out = nn.Embedding(V, d), nn.Embedding(V, d)
     s.gs_in.load_state_dict({"weight": init["in.weight"].copy()})
     s.gs_out.load_state_dict({"weight": init["out.weight"].copy()})
-    s.gs_opt = gradspace_sgd([s.gs_in.weight, s.gs_out.weight], LR)
+    from gradspace.train.optim import SGD
+    s.gs_opt = SGD([s.gs_in.weight, s.gs_out.weight], lr=LR)
     s.gs_labels = autograd.Tensor(labels)
     s.gs_batch = Cycle(batches)
     return s

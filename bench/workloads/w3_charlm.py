@@ -16,7 +16,6 @@ from bench.workloads.common import (
     Cycle,
     copies,
     cross_entropy_np,
-    gradspace_sgd,
     model_weights,
     rows_sgd,
     torch_state_dict,
@@ -50,7 +49,8 @@ def setup(seed=0, small=False, batch=32):
     from gradspace import nn
     s.gs_model = _model(nn, hidden)
     s.gs_model.load_state_dict(copies(init))
-    s.gs_opt = gradspace_sgd(s.gs_model.parameters(), LR)
+    from gradspace.train.optim import SGD
+    s.gs_opt = SGD(s.gs_model.parameters(), lr=LR)
     s.gs_batch = Cycle(batches)
     return s
 

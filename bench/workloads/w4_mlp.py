@@ -13,7 +13,6 @@ import numpy as np
 from bench.workloads.common import (
     Cycle,
     copies,
-    gradspace_sgd,
     model_weights,
     torch_state_dict,
 )
@@ -44,7 +43,8 @@ def setup(seed=0, small=False):
     from gradspace import autograd, nn
     s.gs_model = _model(nn, sizes)
     s.gs_model.load_state_dict(copies(init))
-    s.gs_opt = gradspace_sgd(s.gs_model.parameters(), LR)
+    from gradspace.train.optim import SGD
+    s.gs_opt = SGD(s.gs_model.parameters(), lr=LR)
     s.gs_batch = Cycle([(autograd.Tensor(x), autograd.Tensor(y)) for x, y in batches])
     return s
 

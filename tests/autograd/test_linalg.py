@@ -68,34 +68,3 @@ def test_float32_stays_float32_through_matmul_and_its_gradient():
         assert out.dtype == np.float32
         (out * out).sum().backward()
         assert x.grad.dtype == np.float32 and y.grad.dtype == np.float32
-
-
-@given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
-       n_in=st.integers(1, 3), n_out=st.integers(1, 3), data=st.data())
-def test_fused_linear_gradcheck_and_value(batch, n_in, n_out, data):
-    # x (..., in) with no, one or two batch dims; W (out, in); b (out,)
-    from gradspace.autograd.ops.linalg import Linear
-    x = data.draw(arrays(batch + (n_in,)), label="x")
-    w = data.draw(arrays((n_out, n_in)), label="w")
-    b = data.draw(arrays((n_out,)), label="b")
-    check_op(lambda x, w, b: Linear.apply(x, w, b), x, w, b,
-             reference=lambda x, w, b: x @ w.T + b)
-
-
-def test_fused_linear_keeps_float32_and_matches_the_composition():
-    from gradspace.autograd.ops.linalg import Linear
-    rng = np.random.default_rng(0)
-    x, w, b = (Tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-               for s in ((4, 3), (2, 3), (2,)))
-    fused = Linear.apply(x, w, b)
-    composed = x @ w.T + b
-    assert fused.dtype == np.float32
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-6)
-    fused.sum().backward()
-    grads = [t.grad.data.copy() for t in (x, w, b)]
-    for t in (x, w, b):
-        t.grad = None
-    composed.sum().backward()
-    for g, t in zip(grads, (x, w, b)):
-        assert g.dtype == np.float32
-        np.testing.assert_allclose(g, t.grad.data, rtol=1e-6)

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from nn_helpers import module_check
 
 import gradspace.nn.functional as F
 from gradspace import autograd, nn
 from gradspace.autograd import RowSparseGrad, Tensor
+from gradspace.nn.fused import Linear
 
 rng = np.random.default_rng(0)
 
@@ -56,6 +58,48 @@ def test_linear_gradcheck_and_gradgradcheck(f64):
     x = rng.standard_normal((4, 3))
     assert module_check(lin, x)
     assert module_check(lin, x, order=2)
+
+
+def float64_arrays(shape):
+    return hnp.arrays(np.float64, shape, elements=st.floats(-3, 3, width=64))
+
+
+@given(batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+       n_in=st.integers(1, 3), n_out=st.integers(1, 3), data=st.data())
+def test_fused_linear_gradcheck_gradgradcheck_and_value(batch, n_in, n_out, data):
+    # x (..., in) with no, one or two batch dims; W (out, in); b (out,)
+    x = data.draw(float64_arrays(batch + (n_in,)), label="x")
+    w = data.draw(float64_arrays((n_out, n_in)), label="w")
+    b = data.draw(float64_arrays((n_out,)), label="b")
+    out = Linear.apply(Tensor(x), Tensor(w), Tensor(b))
+    np.testing.assert_allclose(out.data, x @ w.T + b, rtol=1e-12, atol=1e-12)
+    f = lambda x, w, b: Linear.apply(x, w, b)
+    assert autograd.gradcheck(f, (x, w, b))
+    assert autograd.gradgradcheck(f, (x, w, b))
+
+
+def test_fused_linear_keeps_float32_and_matches_the_composition():
+    rng = np.random.default_rng(0)
+    x, w, b = (Tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+               for s in ((4, 3), (2, 3), (2,)))
+    fused = Linear.apply(x, w, b)
+    composed = x @ w.T + b
+    assert fused.dtype == np.float32
+    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-6)
+    fused.sum().backward()
+    grads = [t.grad.data.copy() for t in (x, w, b)]
+    for t in (x, w, b):
+        t.grad = None
+    composed.sum().backward()
+    for g, t in zip(grads, (x, w, b)):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, t.grad.data, rtol=1e-6)
+
+
+def test_f_linear_with_a_bias_is_one_fused_node():
+    x, lin = Tensor(np.ones((2, 3), np.float32)), nn.Linear(3, 4)
+    assert lin(x).grad_fn.name == "Linear"
+    assert nn.Linear(3, 4, bias=False)(x).grad_fn.name == "MatMul"
 
 
 # -- LayerNorm -----------------------------------------------------------------------------------

@@ -362,3 +362,21 @@ def test_cross_entropy_backward_twice_through_a_retained_graph_gives_the_same_gr
     x.grad = None
     loss.backward()
     np.testing.assert_allclose(x.grad.data, first, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda r: F.mse_loss(Tensor(np.zeros(2)), np.zeros(2), reduction=r), "mse_loss"),
+    (lambda r: F.binary_cross_entropy_with_logits(Tensor(np.zeros(2)), np.zeros(2),
+                                                  reduction=r),
+     "binary_cross_entropy_with_logits"),
+    (lambda r: F.cross_entropy(Tensor(np.zeros((2, 3))), np.zeros(2, np.int64), reduction=r),
+     "cross_entropy"),
+    (lambda r: nn.MSELoss(reduction=r), "MSELoss"),
+    (lambda r: nn.CrossEntropyLoss(reduction=r), "CrossEntropyLoss"),
+    (lambda r: nn.BCEWithLogitsLoss(reduction=r), "BCEWithLogitsLoss"),
+])
+def test_every_loss_refuses_an_unknown_reduction_naming_itself_and_the_value(make, name):
+    with pytest.raises(ValueError, match=rf"^{name}: reduction must be one of .*'average'"):
+        make("average")
+    for reduction in ("mean", "sum", "none"):
+        make(reduction)

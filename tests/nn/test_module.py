@@ -67,6 +67,52 @@ def test_assigning_a_tensor_to_a_parameter_name_is_refused():
         lin.weight = Tensor(np.ones((2, 2)))
 
 
+# Each kind of member, registered by its method: the store, a valid value, what errors call it.
+KINDS = [
+    ("register_parameter", "_parameters", lambda: nn.Parameter(np.ones(1)), "parameter"),
+    ("register_buffer", "_buffers", lambda: Tensor(np.ones(1)), "buffer"),
+    ("add_module", "_modules", lambda: nn.Linear(1, 1), "module"),
+]
+
+
+@pytest.mark.parametrize("method, store, make, what", KINDS)
+def test_every_kind_of_member_is_checked_the_same_way_before_anything_changes(
+        method, store, make, what):
+    m = nn.Module()
+    register = getattr(m, method)
+    register("x", make())
+    kept = getattr(m, store)["x"]
+    for name, error in [("a.b", KeyError), ("", KeyError), (3, TypeError),
+                        ("forward", KeyError), ("training", KeyError)]:
+        with pytest.raises(error, match=what if error is TypeError else "."):
+            register(name, make())
+    with pytest.raises(TypeError, match=f"cannot assign str as {what} 'x'"):
+        register("x", "not a member")
+    with pytest.raises(TypeError, match=f"cannot assign int as {what} 'x'"):
+        m.x = 3                                              # the assignment path alike
+    assert getattr(m, store) == {"x": kept} and m.x is kept
+    register("x", None)                                      # declared but absent
+    assert getattr(m, store) == {"x": None} and m.x is None
+
+
+def test_assignment_replaces_a_plain_attribute_and_a_module_a_class_attribute():
+    m = nn.Module()
+    m.x = 5
+    m.x = nn.Parameter(np.ones(1))
+    assert "x" not in m.__dict__ and m.x is m._parameters["x"]
+    with pytest.raises(KeyError, match="forward"):         # as PyTorch: not a parameter...
+        m.forward = nn.Parameter(np.ones(1))
+    assert "forward" not in m._parameters
+
+    class WithDefault(nn.Module):
+        head = None                                         # a class-level default
+
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(1, 1)                     # ...but a module may, as PyTorch
+
+    assert list(WithDefault()._modules) == ["head"]
+
 def test_forgetting_super_init_gives_a_clear_error():
     class Bad(nn.Module):
         def __init__(self):

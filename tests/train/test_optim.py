@@ -247,6 +247,27 @@ def test_load_state_dict_that_does_not_fit_changes_nothing():
                                   before["state"][0]["momentum_buffer"])
 
 
+def test_validate_state_dict_refuses_what_load_would_refuse_and_changes_nothing():
+    W = Tensor(W0.copy(), requires_grad=True)
+    opt = SGD([W], lr=0.1, momentum=0.9)
+    W.sum().backward()
+    opt.step()
+    good, before = opt.state_dict(), opt.state_dict()
+    good["param_groups"][0]["lr"] = 0.5
+    good["state"][0]["momentum_buffer"] = good["state"][0]["momentum_buffer"] + 1
+    assert opt.validate_state_dict(good) is None
+    bad_shape = opt.state_dict()
+    bad_shape["state"][0]["momentum_buffer"] = np.zeros(7)
+    for bad, match in [(bad_shape, "shape"), ({"state": {}}, "param_groups"),
+                       (SGD([W, Tensor(B0, requires_grad=True)], lr=0.1).state_dict(),
+                        "parameters")]:
+        with pytest.raises(ValueError, match=match):
+            opt.validate_state_dict(bad)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    np.testing.assert_array_equal(after["state"][0]["momentum_buffer"],
+                                  before["state"][0]["momentum_buffer"])
+
 # -- sparse gradients (nn.Embedding's RowSparseGrad) ----------------------------------------------
 
 TABLE = RNG.standard_normal((10, 4))

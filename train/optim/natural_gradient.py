@@ -27,8 +27,8 @@ so the only matrix solved is the B x B Gram matrix G G^T. The update is
 
 When it is practical: the per-example gradients cost one backward pass per example and
 B * N numbers (float64: B * N * 8 bytes), and the Gram matrix O(B^2 N) time. That suits small
-models: N up to ~1e5 parameters with B up to ~512 (e.g. 128 x 1e5 is 100 MB, a few ms of
-matrix products), not a large embedding table.
+models: N up to ~1e5 parameters with B up to ~512 (e.g. 128 x 1e5 float64 numbers are
+100 MB), not a large embedding table.
 
 Damping matters: the empirical Fisher of B examples has rank <= B, so along directions the
 batch barely constrains, F^{-1} g grows like 1/damping. With damping ~1e-3 and a small batch

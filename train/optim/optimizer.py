@@ -131,12 +131,21 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Load hyperparameters and state saved by `state_dict()` (arrays are copied).
 
-        Everything is checked first (number and sizes of groups, hyperparameters, buffer
-        shapes), so a state dict that does not fit raises ValueError and changes nothing.
+        Everything is checked first (see `validate_state_dict`), so a state dict that does not
+        fit raises ValueError and changes nothing.
         """
         groups, state = self._validated(state_dict)
         self.param_groups = groups
         self.state = state
+
+    def validate_state_dict(self, state_dict):
+        """Raise ValueError if `load_state_dict(state_dict)` would; change nothing either way.
+
+        Checks the number and sizes of the groups, the hyperparameters (as the constructor
+        does) and the buffers' shapes: what `train.checkpoint.load` needs to refuse a file
+        before it loads the model. (PyTorch has no such method: its load fails halfway.)
+        """
+        self._validated(state_dict)
 
     def _validated(self, state_dict):
         """The (param_groups, state) that `state_dict` describes, or ValueError."""
