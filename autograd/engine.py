@@ -7,9 +7,8 @@ row-sparse one brings its own `+`, `_plus`, `sum_to_size`, `to`, `_storage` and 
 topological_order and leading_to (which nodes matter), run_hooks, call_backward, reduce_to
 (undo broadcasting and dtype promotion), accumulate (sum two gradients of a tensor), free.
 
-Tensors are numbered when made (`_seq`) and inputs exist before outputs, so sorting by that
-number is a topological order, with no recursion. Gradients live in a dict local to the walk,
-keyed by tensor identity, each dropped as soon as its tensor is processed.
+Tensors are numbered when made (`_seq`), inputs before outputs: sorted by that number they are
+in topological order, with no recursion. Gradients live in a dict local to the walk, by id.
 """
 from operator import attrgetter
 

@@ -17,11 +17,15 @@ Each primitive declares `__slots__` (empty when it saves nothing): nodes are the
 objects of a graph. A node holds its inputs, never its output, so the graph has no reference
 cycles: when the user drops the last tensor of a graph, reference counting frees all of it.
 """
+from operator import attrgetter
+
 from gradspace.autograd.grad_mode import state
+
+requires_grad = attrgetter("_requires_grad")
 
 
 class Function:
-    __slots__ = ("inputs", "needs_input_grad")
+    __slots__ = ("inputs",)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -38,12 +42,15 @@ class Function:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
         # The first input builds the result, so this module needs no import of Tensor.
-        if state.enabled:
-            needs = tuple([t._requires_grad for t in inputs])
-            if True in needs:
-                fn.inputs, fn.needs_input_grad = inputs, needs
-                return inputs[0]._result(data, fn)
+        if state.enabled and any(map(requires_grad, inputs)):
+            fn.inputs = inputs
+            return inputs[0]._result(data, fn)
         return inputs[0]._result(data, None)
+
+    @property
+    def needs_input_grad(self):
+        """Per input, whether it requires grad: backward may skip the others' gradients."""
+        return tuple([t._requires_grad for t in self.inputs])
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -52,8 +59,7 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no derivative")
 
     def release(self):
-        """Drop what backward needed (engine.free calls it after backward, unless retain_graph);
-        a later backward through this node then fails clearly."""
+        """Drop what backward needed (engine.free calls it); a 2nd backward then fails clearly."""
         self.inputs = None
 
     @property

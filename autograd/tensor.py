@@ -20,6 +20,7 @@ from gradspace.autograd.ops.reductions import ReductionMethods
 from gradspace.autograd.ops.shape import ShapeMethods
 
 ndarray = np.ndarray
+_constants = {}              # (number, type, dtype) -> shared constant (_shared_constant)
 creation_order = count()     # inputs are always made before outputs: a topological numbering
 
 
@@ -80,9 +81,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
             value = value.item()                 # numpy scalars combine like Python numbers
         if isinstance(value, (float, int)):      # bool is an int
             if self.data.dtype.kind == "f":
-                return self._constant(np.array(value, self.data.dtype))
+                return _shared_constant(value, self.data.dtype)
             if isinstance(value, float):
-                return self._constant(np.array(value, defaults.float_dtype))
+                return _shared_constant(value, defaults.float_dtype)
         return Tensor(value)
 
     def _row_sparse(self, ids, rows):
@@ -236,6 +237,23 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+def _shared_constant(value, dtype):
+    """A read-only 0-d constant, shared by every op that uses this number in this dtype: making
+    one costs more than a scalar op, and each would outlive the op in its graph. 0.0 and -0.0
+    are equal keys, so zero is never shared (its sign matters: 1 / -0.0)."""
+    key = (value, type(value), dtype)
+    constant = _constants.get(key)
+    if constant is None:
+        constant = Tensor(np.array(value, dtype))
+        if value == 0:
+            return constant
+        if len(_constants) >= 4096:              # a bound, for code that uses many numbers
+            _constants.clear()
+        constant.data.flags.writeable = False
+        _constants[key] = constant
+    return constant
 
 
 class _HookHandle:
