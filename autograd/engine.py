@@ -1,14 +1,14 @@
-"""The backward pass: walk the graph from the roots in reverse topological order, applying the
-chain rule at each node. The engine knows nothing of particular operations; it sees tensors
-(`grad_fn`, `_requires_grad`, `_hooks`, `_seq`, `.grad`) and nodes (`inputs`, `backward`,
-`release`).
+"""The backward pass: the chain rule applied node by node, from the roots back to the leaves.
 
-Every tensor is numbered when it is made (`_seq`), and an operation's inputs always exist
-before its output, so sorting the reachable tensors by that number is a topological order: no
-recursion, and the sort runs in C. Gradients live in a dict local to the walk, keyed by tensor
-identity, and each is dropped as soon as its tensor is processed. A tensor used several times
-receives several gradients: outside create_graph the engine sums them as arrays, and from the
-third on adds them into its own sum in place (no one has seen that sum yet).
+The engine never names an operation: it sees tensors (`grad_fn`, `_requires_grad`, `_hooks`,
+`_seq`, `.grad`), nodes (`inputs`, `backward`, `release`) and gradients, which are Tensors (a
+row-sparse one brings its own `+`, `_plus`, `sum_to_size`, `to`, `_storage` and `_copy`).
+`steps` is the walk; each step of its loop is a function below, the one place it happens:
+topological_order and leading_to (which nodes matter), run_hooks, call_backward, reduce_to
+(undo broadcasting and dtype promotion), accumulate (sum two gradients of a tensor), free.
+
+Tensors are numbered when made (`_seq`), inputs before outputs: sorted by that number they are
+in topological order, with no recursion. Gradients live in a dict local to the walk, by id.
 """
 from operator import attrgetter
 
@@ -17,7 +17,43 @@ from gradspace.autograd.grad_mode import set_grad_enabled, state
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
          "were freed by the first backward(). Pass retain_graph=True to the first call if you "
          "need to run backward through it again.")
-by_creation = attrgetter("_seq")
+
+
+def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
+    """Run the chain rule node by node, yielding (tensor, grad, input_grads) after each tensor.
+
+    Without `targets`, leaves accumulate their gradient into .grad. With `targets` (a set of
+    tensor ids), only the part of the graph that leads to a target is walked, and the gradients
+    reaching targets are collected into `found` (also the generator's return value) instead.
+    """
+    order = topological_order(roots)
+    if targets is not None:
+        order = leading_to(targets, order)
+    found = {} if found is None else found
+    grads, handed_out = {}, {id(memory_owner(g._storage())) for g in root_grads}
+    for root, g in zip(roots, root_grads):
+        grads[id(root)] = accumulate(grads.get(id(root)), g)
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue                                 # no gradient reached it
+        g = run_hooks(t, g)
+        fn = t.grad_fn
+        if targets is not None and id(t) in targets:
+            found[id(t)] = g
+        if fn is None:
+            if targets is None:
+                t.grad = own(g, handed_out) if t.grad is None else accumulate(t.grad, g)
+            yield t, g, ()
+            continue
+        input_grads = call_backward(fn, g, t)
+        for parent, pg in zip(fn.inputs, input_grads):
+            if pg is not None and parent._requires_grad:
+                grads[id(parent)] = accumulate(grads.get(id(parent)), reduce_to(pg, parent))
+        if not retain_graph:
+            free(fn)
+        yield t, g, input_grads
+    return found
 
 
 def topological_order(roots):
@@ -31,105 +67,76 @@ def topological_order(roots):
         if fn.inputs is None:
             raise RuntimeError(FREED)
         for parent in fn.inputs:
-            if parent._requires_grad:
-                key = id(parent)
-                if key not in seen:
-                    seen[key] = parent
-                    stack.append(parent)
-    reached = list(seen.values())
-    reached.sort(key=by_creation)
-    return reached
+            if parent._requires_grad and id(parent) not in seen:
+                seen[id(parent)] = parent
+                stack.append(parent)
+    return sorted(seen.values(), key=attrgetter("_seq"))     # creation order
 
 
-def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
-    """Run the chain rule node by node, yielding (tensor, grad, input_grads) after each tensor.
-
-    Without `targets`, leaves accumulate their gradient into .grad. With `targets` (a set of
-    tensor ids), only the part of the graph that leads to a target is walked, and the gradients
-    reaching targets are collected into `found` (also the generator's return value) instead.
-    """
-    order = topological_order(roots)
-    found = {} if found is None else found
-    if targets is not None:
-        useful = set(targets)
-        for t in order:                              # inputs come first, so one pass suffices
-            fn = t.grad_fn
-            if fn is not None and any(id(p) in useful for p in fn.inputs):
-                useful.add(id(t))
-    grads, handed_out = {}, set()
-    summed = set()              # tensors whose gradient is a sum the engine made: added in place
-    for root, g in zip(roots, root_grads):
-        if not g.is_sparse:
-            handed_out.add(id(_memory_owner(g.data)))      # the caller's seed is never kept
-        key = id(root)
-        grads[key] = g if key not in grads else grads[key] + g
-    collecting = targets is not None
-    recording = state.enabled                        # create_graph: the sums are recorded too
-    for t in reversed(order):
-        key = id(t)
-        g = grads.pop(key, None)
-        if g is None or (collecting and key not in useful):
-            continue
-        if t._hooks:
-            for hook in t._hooks:
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
+def leading_to(targets, order):
+    """The tensors of `order` that are targets or lead to one (inputs come first: one pass)."""
+    useful = set(targets)
+    for t in order:
         fn = t.grad_fn
-        if collecting and key in targets:
-            found[key] = g
-        if fn is None:
-            if not collecting:
-                t.grad = _own(g, handed_out) if t.grad is None else t.grad + g
-            yield t, g, ()
-            continue
-        input_grads = fn.backward(g, t)
-        for parent, pg in zip(fn.inputs, input_grads):
-            if pg is None or not parent._requires_grad:
-                continue
-            # The one place broadcasting and dtype promotion are undone. Shapes and dtypes are
-            # read off the arrays (Tensor.shape is a property call, and this runs per edge).
-            wanted, got = parent.data, pg if pg.is_sparse else pg.data
-            if got.shape != wanted.shape:
-                pg = pg.sum_to_size(wanted.shape)
-            if got.dtype != wanted.dtype:
-                pg = pg.to(wanted.dtype)
-            key = id(parent)
-            previous = grads.get(key)
-            if previous is None:
-                grads[key] = pg
-            elif recording or previous.is_sparse or pg.is_sparse:
-                grads[key] = previous + pg
-            elif key in summed:                      # our own sum, seen by no one yet
-                previous.data += pg.data
-            else:                                    # a plain sum: no graph node to dispatch
-                grads[key] = previous._constant(previous.data + pg.data)
-                summed.add(key)
-        if not retain_graph:
-            fn.release()
-        yield t, g, input_grads
-    return found
+        if fn is not None and any(id(p) in useful for p in fn.inputs):
+            useful.add(id(t))
+    return [t for t in order if id(t) in useful]
 
 
-def _own(g, handed_out):
-    """g as a gradient a leaf may keep and update in place.
+def run_hooks(t, g):
+    """Call t's hooks in order; a hook that returns a Tensor replaces the gradient."""
+    for hook in t._hooks or ():
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
 
-    A gradient may be a read-only broadcast view, the caller's own `gradient`, or memory that
-    another leaf already holds (Add hands one tensor to both inputs; a reshape hands out a view
-    of it). Only those are copied; a fresh array, usually a weight's gradient, is kept as is.
-    `handed_out` holds the ids of the memory owners given to leaves (and the roots' seeds).
-    Recorded (create_graph) and row-sparse gradients are kept as they are.
+
+def call_backward(fn, g, out):
+    """The gradients of fn's inputs, given g, the gradient of its output `out`."""
+    return fn.backward(g, out)
+
+
+def reduce_to(g, like):
+    """g summed back over broadcast dimensions and cast to the dtype of `like`, an input."""
+    wanted = like.data
+    if g.shape != wanted.shape:
+        g = g.sum_to_size(wanted.shape)
+    if g.dtype != wanted.dtype:
+        g = g.to(wanted.dtype)
+    return g
+
+
+def accumulate(total, g):
+    """total + g (g alone when total is None): two gradients of one tensor summed.
+
+    Under create_graph (grad mode on) the sum is a recorded Tensor op, so it can be
+    differentiated; otherwise it is a plain sum of the numbers, with nothing to record.
     """
-    if g.grad_fn is not None or g.is_sparse:
+    if total is None:
         return g
-    owner = _memory_owner(g.data)
-    if g.data.flags.writeable and id(owner) not in handed_out:
-        handed_out.add(id(owner))
-        return g
-    return g._constant(g.data.copy())
+    return total + g if state.enabled else total._plus(g)
 
 
-def _memory_owner(array):
+def free(fn):
+    """Let go of what fn's backward needed, once it has run (unless retain_graph)."""
+    fn.release()
+
+
+def own(g, handed_out):
+    """g as a gradient a leaf may keep and update in place: copied only when its memory is
+    read-only (a broadcast view), the caller's seed, or already held by another leaf (Add hands
+    one tensor to both inputs). `handed_out`: ids of the memory given out so far."""
+    if g.grad_fn is not None:
+        return g                                     # recorded: a graph's output, kept as is
+    memory = memory_owner(g._storage())
+    if memory.flags.writeable and id(memory) not in handed_out:
+        handed_out.add(id(memory))
+        return g
+    return g._copy()
+
+
+def memory_owner(array):
     while isinstance(array.base, type(array)):
         array = array.base
     return array

@@ -2,6 +2,7 @@
 import numpy as np
 
 from gradspace.autograd.dtypes import check_dtype, defaults
+from gradspace.autograd.ops.arguments import check_dim, shape_arg
 from gradspace.autograd.ops.elementwise import Where
 from gradspace.autograd.ops.shape import Cat
 from gradspace.autograd.tensor import Tensor
@@ -47,22 +48,16 @@ def _float(dtype):
     return defaults.float_dtype if dtype is None else check_dtype(dtype)
 
 
-def _shape(shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
 def zeros(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.ones(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = shape_arg((shape,))
     if dtype is None and isinstance(fill_value, (bool, int)):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
     return Tensor(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
@@ -94,13 +89,13 @@ def eye(n, m=None, dtype=None, requires_grad=False):
 
 def randn(*shape, dtype=None, requires_grad=False):
     """Standard normal samples from the generator that manual_seed sets."""
-    values = random_state.generator.standard_normal(_shape(shape))
+    values = random_state.generator.standard_normal(shape_arg(shape))
     return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1) from the generator that manual_seed sets."""
-    values = random_state.generator.random(_shape(shape))
+    values = random_state.generator.random(shape_arg(shape))
     return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 
@@ -124,9 +119,7 @@ def cat(tensors, dim=0):
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"cat: dim {dim} is out of range for {ndim} dims")
-    return Cat.apply(*tensors, dim=dim % ndim)
+    return Cat.apply(*tensors, dim=check_dim(dim, ndim, "cat"))
 
 
 def stack(tensors, dim=0):
@@ -136,9 +129,8 @@ def stack(tensors, dim=0):
     if len(shapes) > 1:
         raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")
     ndim = tensors[0].ndim + 1
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"stack: dim {dim} is out of range for {ndim} dims")
-    return Cat.apply(*[t.unsqueeze(dim) for t in tensors], dim=dim % ndim)
+    dim = check_dim(dim, ndim, "stack")
+    return Cat.apply(*[t.unsqueeze(dim) for t in tensors], dim=dim)
 
 
 def where(condition, a, b):

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradspace.autograd import engine
 from gradspace.autograd.dtypes import check_dtype, defaults, to_array
+from gradspace.autograd.ops.arguments import shape_arg
 from gradspace.autograd.ops.elementwise import ElementwiseMethods
 from gradspace.autograd.ops.indexing import IndexingMethods
 from gradspace.autograd.ops.linalg import LinalgMethods
@@ -19,7 +20,7 @@ from gradspace.autograd.ops.reductions import ReductionMethods
 from gradspace.autograd.ops.shape import ShapeMethods
 
 ndarray = np.ndarray
-_constants = {}              # (number, type, dtype) -> shared read-only constant Tensor
+_constants = {}              # (number, type, dtype) -> shared constant (_shared_constant)
 creation_order = count()     # inputs are always made before outputs: a topological numbering
 
 
@@ -36,33 +37,32 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "_seq",
                  "__weakref__")
     __array_ufunc__ = None      # `ndarray * Tensor` defers to Tensor.__rmul__
-    is_sparse = False           # RowSparseGrad says True
+    is_sparse = False           # RowSparseGrad says True (optimizers read it)
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
             data = data.data.copy()
         self.data = to_array(data, dtype)
+        self._start(None, name)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _start(self, grad_fn, name=None):
+        """Every slot but `data` (and a row-sparse gradient's own): the one place they are set."""
         self.grad = None
-        self.grad_fn = None
+        self.grad_fn = grad_fn
+        self._requires_grad = grad_fn is not None
         self.name = name
         self._hooks = None
         self._seq = next(creation_order)
-        self._requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
 
     # -- making results (used by Function.apply, so the ops need no import of Tensor) --------
 
     def _result(self, data, grad_fn):
         out = Tensor.__new__(Tensor)
         out.data = data if type(data) is ndarray else np.asarray(data)
-        out.grad = None
-        out.grad_fn = grad_fn
-        out._requires_grad = grad_fn is not None
-        out.name = None
-        out._hooks = None
-        out._seq = next(creation_order)
+        out._start(grad_fn)
         return out
 
     def _constant(self, data):
@@ -72,37 +72,35 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
     def _lift(self, value):
         """Turn a Python number or array into a constant Tensor that combines well with self.
 
-        A number takes self's dtype when self is floating, so float32 stays float32. Constants
-        are never written to, so small ones are shared through a bounded cache.
+        A number takes self's dtype when self is floating, so float32 stays float32; a float
+        combined with an integer tensor takes the default float dtype.
         """
         if isinstance(value, Tensor):
             return value
-        kind = type(value)
-        if kind is not float and kind is not int and kind is not bool and \
-                isinstance(value, np.generic) and value.dtype.kind in "fiub":
+        if isinstance(value, np.generic) and value.dtype.kind in "fiub":
             value = value.item()                 # numpy scalars combine like Python numbers
-            kind = type(value)
-        if kind is float or kind is int or kind is bool:
-            dtype = self.data.dtype
-            if dtype.kind != "f":
-                if kind is not float:
-                    return Tensor(value)
-                dtype = defaults.float_dtype
-            if value == 0 and kind is float:
-                return self._constant(np.array(value, dtype=dtype))   # keep the sign of -0.0
-            key = (value, kind, dtype)
-            constant = _constants.get(key)
-            if constant is None:
-                if len(_constants) >= 4096:
-                    _constants.clear()
-                constant = _constants[key] = self._constant(np.array(value, dtype=dtype))
-                constant.data.flags.writeable = False
-            return constant
+        if isinstance(value, (float, int)):      # bool is an int
+            if self.data.dtype.kind == "f":
+                return _shared_constant(value, self.data.dtype)
+            if isinstance(value, float):
+                return _shared_constant(value, defaults.float_dtype)
         return Tensor(value)
 
     def _row_sparse(self, ids, rows):
         """A row-sparse gradient for this table (see RowSparseGrad)."""
         return RowSparseGrad(ids, rows, self.data.shape)
+
+    def _storage(self):
+        """The array holding the numbers (the engine checks who else holds its memory)."""
+        return self.data
+
+    def _copy(self):
+        """The same numbers in memory of their own, outside the graph."""
+        return self._constant(self.data.copy())
+
+    def _plus(self, other):
+        """self + other outside the graph, as plain arrays (the engine's sum of gradients)."""
+        return self._constant(self.data + other.data)
 
     # -- attributes --------------------------------------------------------------------------
 
@@ -241,6 +239,23 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
 
+def _shared_constant(value, dtype):
+    """A read-only 0-d constant, shared by every op that uses this number in this dtype: making
+    one costs more than a scalar op, and each would outlive the op in its graph. 0.0 and -0.0
+    are equal keys, so zero is never shared (its sign matters: 1 / -0.0)."""
+    key = (value, type(value), dtype)
+    constant = _constants.get(key)
+    if constant is None:
+        constant = Tensor(np.array(value, dtype))
+        if value == 0:
+            return constant
+        if len(_constants) >= 4096:              # a bound, for code that uses many numbers
+            _constants.clear()
+        constant.data.flags.writeable = False
+        _constants[key] = constant
+    return constant
+
+
 class _HookHandle:
     __slots__ = ("hooks", "hook")
 
@@ -256,20 +271,18 @@ class RowSparseGrad(Tensor):
     """The gradient of an embedding table: a few rows, the rest zero.
 
     Holds `indices` (k,) and `values` (k, dim...) for a table of shape `shape`; an index may
-    repeat until `coalesce()` sums duplicates (sorted ids + np.add.reduceat, no np.add.at).
-    Optimizers read `indices`/`values` to update only those rows; everything else sees an
-    ordinary Tensor whose `data` is the dense gradient, made on first use.
+    repeat until `coalesce()` sums duplicates. Optimizers read `indices`/`values` to update
+    only those rows; everything else sees an ordinary Tensor whose `data` is the dense
+    gradient, made on first use. It is a value the engine handles like any gradient: `+`
+    (with a row-sparse gradient it stays row-sparse), `sum_to_size`, `to` and `_copy` are its own.
     """
     __slots__ = ("indices", "values", "dense_shape", "_dense")
+    is_sparse = True
 
     def __init__(self, indices, values, shape):
         self.indices, self.values, self.dense_shape = indices, values, tuple(shape)
         self._dense = None
-        self.grad = self.grad_fn = self.name = self._hooks = None
-        self._seq = next(creation_order)
-        self._requires_grad = False
-
-    is_sparse = True
+        self._start(None)
 
     @property
     def data(self):
@@ -305,8 +318,8 @@ class RowSparseGrad(Tensor):
 
         Sort the ids. When most ids are distinct, the first row of each run of equal ids is
         gathered in one step and only the repeats are added onto it (np.add.at over the few
-        repeats): several times faster than np.add.reduceat over every row. When most are
-        repeats (a small vocabulary), np.add.reduceat sums each run in one pass.
+        repeats). When most are repeats (a small vocabulary), np.add.reduceat sums each run in
+        one pass.
         """
         ids = self.indices
         if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
@@ -330,14 +343,31 @@ class RowSparseGrad(Tensor):
         return self if dtype == self.dtype else RowSparseGrad(
             self.indices, self.values.astype(dtype), self.dense_shape)
 
+    def sum_to_size(self, *shape):
+        if shape_arg(shape) == self.dense_shape:
+            return self
+        return self._dense_tensor().sum_to_size(*shape)
+
+    def _storage(self):
+        return self.values
+
+    def _copy(self):
+        return RowSparseGrad(self.indices.copy(), self.values.copy(), self.dense_shape)
+
+    def _plus(self, other):
+        return self + other          # stays row-sparse when other is, densifies otherwise
+
+    def _dense_tensor(self):
+        return self._constant(self.data)
+
     def __add__(self, other):
         if isinstance(other, RowSparseGrad) and other.dense_shape == self.dense_shape:
             return RowSparseGrad(np.concatenate((self.indices, other.indices)),
                                  np.concatenate((self.values, other.values)), self.dense_shape)
-        return Tensor.__add__(self._constant(self.data), other)
+        return self._dense_tensor() + other
 
     def __radd__(self, other):
-        return Tensor.__radd__(self._constant(self.data), other)
+        return other + self._dense_tensor()
 
     def __repr__(self):
         return (f"RowSparseGrad(rows={self.indices.size}, shape={self.dense_shape}, "

@@ -42,3 +42,23 @@ def test_quickstart_commands_are_the_ones_ci_runs():
     assert "pip install" in install and "gradspace skipgram" in install
     assert test.strip() == "python -m pytest"
     assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_lines_needed_to_follow_backward_are_counted_in_the_readme():
+    # Tensor.backward, the whole engine, the node base class's module and one op: what a reader
+    # must read to understand backward. The README states the count; this keeps it true.
+    import importlib
+    import inspect
+
+    from gradspace.autograd.ops.elementwise import Mul
+    engine = importlib.import_module("gradspace.autograd.engine")
+    function = importlib.import_module("gradspace.autograd.function")
+    tensor = importlib.import_module("gradspace.autograd.tensor")
+    sources = [inspect.getsource(tensor.Tensor.backward), inspect.getsource(engine),
+               inspect.getsource(function), inspect.getsource(Mul)]
+    count = sum(1 for source in sources for line in source.splitlines() if line.strip())
+    section = re.search(r"## The engine in one paragraph\n(.*?)\n## ",
+                        (ROOT / "README.md").read_text(), re.S).group(1)
+    stated = int(re.search(r"(\d+) non-blank lines", section).group(1))
+    assert count == stated, f"README says {stated} lines; they are {count} now"
+    assert count <= 200

@@ -8,26 +8,7 @@ import math
 import numpy as np
 
 from gradspace.autograd.function import Function
-
-
-def normalize_dims(dim, ndim, op):
-    """`dim` as a sorted tuple of non-negative axes (all axes when None), checked against ndim."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
-        out.append(int(d) % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dim} repeats an axis")
-    return tuple(sorted(out)) if ndim else ()
-
-
-def kept_shape(shape, dims):
-    """The shape of a reduction over `dims` with keepdim=True."""
-    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+from gradspace.autograd.ops.arguments import kept_shape, normalize_dims, shape_arg
 
 
 class Sum(Function):
@@ -98,7 +79,7 @@ class ReductionMethods:
 
     def sum_to_size(self, *shape):
         """Sum over broadcast dimensions so the result has `shape` (the adjoint of expand)."""
-        shape = tuple(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+        shape = shape_arg(shape)
         if shape == self.shape:
             return self
         lead = self.ndim - len(shape)           # shape broadcasts to ours: each dim 1 or equal

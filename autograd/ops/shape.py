@@ -4,7 +4,7 @@ and transpose are compositions."""
 import numpy as np
 
 from gradspace.autograd.function import Function
-from gradspace.autograd.ops.reductions import normalize_dims
+from gradspace.autograd.ops.arguments import check_dim, normalize_dims, shape_arg
 
 
 class Reshape(Function):
@@ -55,19 +55,12 @@ class Cat(Function):
         return grads
 
 
-def _shape_arg(shape):
-    """Accept reshape(2, 3) and reshape((2, 3)) alike."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
 class ShapeMethods:
     """The Tensor methods of this family (mixed into Tensor)."""
     __slots__ = ()
 
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = shape_arg(shape)
         if shape == self.shape:
             return self
         return Reshape.apply(self, shape=shape)
@@ -85,7 +78,7 @@ class ShapeMethods:
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = shape_arg(dims)
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: dims {dims} are not a permutation of {self.ndim} dims")
         return Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
@@ -117,9 +110,7 @@ class ShapeMethods:
         return Permute.apply(self, dims=(*range(n - 2), n - 1, n - 2))
 
     def unsqueeze(self, dim):
-        if not -self.ndim - 1 <= dim <= self.ndim:
-            raise IndexError(f"unsqueeze: dim {dim} is out of range for {self.ndim} dims")
-        dim = dim % (self.ndim + 1)
+        dim = check_dim(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
@@ -130,7 +121,7 @@ class ShapeMethods:
 
     def expand(self, *shape):
         """Broadcast to shape without copying; -1 keeps a dim's size."""
-        shape = _shape_arg(shape)
+        shape = shape_arg(shape)
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}")

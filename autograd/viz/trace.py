@@ -72,21 +72,12 @@ def trace_backward(root, gradient=None, retain_graph=True):
                     raw.append(None)
                     continue
                 raw.append(_array(pg))
-                received.append(_array(_arrive(pg, parent)))
+                received.append(_array(engine.reduce_to(pg, parent)))
             steps.append(BackwardStep(step=len(steps) + 1, tensor=t,
                                       op=fn.name if fn is not None else None,
                                       grad=_array(g), inputs=inputs,
                                       input_grads=tuple(received), raw_input_grads=tuple(raw)))
     return steps
-
-
-def _arrive(pg, parent):
-    # What the engine does to a gradient before adding it to an input's (engine.steps).
-    if pg.shape != parent.shape:
-        pg = pg.sum_to_size(parent.shape)
-    if pg.dtype != parent.dtype:
-        pg = pg.to(parent.dtype)
-    return pg
 
 
 def _array(g):
