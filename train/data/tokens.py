@@ -9,12 +9,12 @@
 """
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 
 import numpy as np
+
+from gradspace.train.checkpoint import atomic_open
 
 # A word is a run of letters, possibly joined by inner apostrophes: "don't" is one word,
 # "'quoted'" is "quoted". Digits, punctuation and whitespace separate words and are dropped.
@@ -100,19 +100,10 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as JSON, to a temporary file renamed into place, so a crash
         mid-write leaves any previous file intact."""
-        path = os.fspath(path)
         payload = {"format": "gradspace.vocab", "version": 1,
                    "itos": self.itos, "counts": self.counts.tolist()}
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_open(path, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False)
 
     @classmethod
     def load(cls, path):
