@@ -20,6 +20,19 @@ from gradspace.train.checkpoint import atomic_open
 # "'quoted'" is "quoted". Digits, punctuation and whitespace separate words and are dropped.
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
+# English function words: frequent in any text, and telling little about its subject. Used to
+# pick the content words worth looking at in an embedding of one's own text; never removed
+# from the training text (skip-gram learns from them as context).
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+it's its itself just me more most my myself no nor not now of off on once only or other our
+ours ourselves out over own said same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up upon us very was we
+were what when where which while who whom why will with would you your yours yourself
+""".split())
+
 
 def tokenize(text, level="word"):
     """Split `text` into tokens.
