@@ -68,7 +68,9 @@ def add_common_arguments(parser, config):
     parser.add_argument("--corpus", metavar="PATH", default=config.corpus,
                         help="a UTF-8 text file to train on (default: the shipped corpus)")
     parser.add_argument("--epochs", type=int, default=config.epochs,
-                        help=f"passes over the data (default {config.epochs})")
+                        help=f"passes over the data (default {config.epochs})" if config.epochs
+                        else "passes over the data (default: 5, or more on a small text so "
+                             "that training takes 2,000 steps, at most 200)")
     parser.add_argument("--batch-size", type=int, default=config.batch_size,
                         help=f"examples per step (default {config.batch_size})")
     parser.add_argument("--lr", type=float, default=config.lr,

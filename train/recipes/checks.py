@@ -57,8 +57,9 @@ def fraction(config, field):
 
 
 def common(config):
-    """The settings every recipe has: epochs, batch size, learning rate, seed."""
-    integers(config, 1, "epochs", "batch_size")
+    """The settings every recipe has: epochs (None: the recipe's choice), batch size, learning
+    rate, seed."""
+    integers(config, 1, "batch_size", *(["epochs"] if config.epochs is not None else []))
     positive_numbers(config, "lr")
     integers(config, 0, "seed")
 

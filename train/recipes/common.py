@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import math
 import sys
+import time
 from pathlib import Path
 
 from gradspace.train import checkpoint
@@ -24,6 +25,7 @@ RUN_FILES = (CHECKPOINT, "vocab.json", "loss.png", "embeddings.png", "neighbors.
 # sends it up by orders of magnitude within a few steps (Adam at lr 1e9 on skip-gram: 5.2, then
 # 1.6e8), while a sound run's spikes stay well under this.
 DIVERGED = 10.0
+SAVE_EVERY = 30.0          # seconds of training a crash may lose at most
 # A run whose last epoch's mean loss is not at least 1% below the first step's learned nothing.
 LEARNED = 0.99
 
@@ -92,11 +94,14 @@ class RunFolder:
 class Checkpointer:
     """Saves model, optimizer and everything needed to resume to `<out>/checkpoint.npz`.
 
-    Used as a `fit` callback it saves after every epoch, so a crash loses at most one epoch;
-    `training()` saves on Ctrl-C. Besides model and optimizer (whose groups keep the schedule's
-    "initial_lr"), the metadata holds the config, the completed epochs, the History, and the
-    state of every random generator (loader shuffles, negative samples), so resuming at an
-    epoch boundary continues exactly as if the run had never stopped. After a Ctrl-C
+    Used as a `fit` callback it saves after the first and the last epoch, and after any epoch
+    ending SAVE_EVERY seconds or more after the previous save, so a crash loses at most that
+    much training (a small text's epochs take a fraction of a second: saving each one, with
+    its flush to disk, would cost more than the training); `training()` saves on Ctrl-C.
+    Besides model and optimizer (whose groups keep the schedule's "initial_lr"), the metadata
+    holds the config, the completed epochs, the History, and the state of every random
+    generator (loader shuffles, negative samples), so resuming at an epoch boundary continues
+    exactly as if the run had never stopped. After a Ctrl-C
     mid-epoch, the weights and the steps already taken are kept, and that epoch is run again
     from its start (with the next shuffle).
     """
@@ -107,11 +112,13 @@ class Checkpointer:
         self.model, self.optimizer = model, optimizer
         self.history, self.config, self.generators = history, config, generators
         self.saved = None          # (complete epochs, steps of the next) in the file on disk
+        self.saved_at = time.monotonic()
         self.finished = False      # training is over: what follows writes the results
         folder.checkpointer = self
 
     def __call__(self, event, info):
-        if event == "epoch":
+        if event == "epoch" and (self.saved is None or info["epoch"] + 1 == self.config.epochs
+                                 or time.monotonic() - self.saved_at >= SAVE_EVERY):
             self.save()
 
     def save(self, interrupted=False):
@@ -121,6 +128,7 @@ class Checkpointer:
                         config=dataclasses.asdict(self.config),
                         history=history.to_dict(),
                         rng={name: g.bit_generator.state for name, g in self.generators.items()})
+        self.saved_at = time.monotonic()
         ends = history.epoch_ends[:history.epochs]
         self.saved = (history.epochs, len(history.step_losses) - (ends[-1] if ends else 0))
         return self.path
