@@ -231,3 +231,28 @@ def test_help_explains_the_hold_out_the_words_and_the_exit_status(capsys):
         assert status == 0
         for word in [*words, "--force", "--resume", "exit status"]:
             assert word in out, (command, word)
+
+
+def test_ctrl_c_while_saving_a_checkpoint_keeps_a_whole_one_and_says_so(inputs, capsys,
+                                                                      monkeypatch):
+    run = inputs / "run"
+    save = checkpoint.save
+    calls = []
+
+    def interrupted_once(path, *args, **meta):
+        calls.append(meta["interrupted"])
+        if len(calls) == 1:                  # the end-of-epoch save, cut short by Ctrl-C
+            with checkpoint.atomic_open(path) as f:
+                f.write(b"PK half")
+                raise KeyboardInterrupt
+        return save(path, *args, **meta)
+    monkeypatch.setattr(checkpoint, "save", interrupted_once)
+    status, _, err = cli(["charlm", "--corpus", HARBOUR, "--block-size", "3", "--hidden", "32",
+                          "--out", run, "--no-progress", "--epochs", "2"], capsys)
+    assert status == 130 and calls == [False, True]
+    assert "interrupted: saved" in err and "1 complete epochs" in err and "--resume" in err
+    assert os.listdir(run) == ["checkpoint.npz"]
+    train_text, _ = charlm.check(charlm.Config(corpus=str(HARBOUR), block_size=3))
+    vocab = charlm.Vocab(charlm.tokenize(train_text, "char"))
+    meta = checkpoint.load(run / "checkpoint.npz", charlm.CharMLP(len(vocab), 3, 16, 32))
+    assert meta["epoch"] == 1 and meta["interrupted"] is True

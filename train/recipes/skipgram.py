@@ -176,8 +176,8 @@ def default_out(config):
 
 
 def check(config):
-    """Every setting (ConfigError naming the flag) and the text; returns the data, or what
-    the run needs of it: (vocab, token count, centers, contexts, {group: studied words})."""
+    """Every setting (ConfigError naming the flag) and the text, before any file is written;
+    returns what the run needs: (vocab, token count, centers, contexts, {group: words})."""
     checks.common(config)
     checks.integers(config, 1, "dim", "window", "min_count", "negatives", "neighbors")
     if config.loss not in ("softmax", "negative"):
