@@ -63,8 +63,9 @@ def describe(module):
     return module.__doc__.split("\n")[0] + "\n\n" + getattr(module, "HELP", "").strip()
 
 
-def add_common_arguments(parser, config):
-    """The flags every recipe has, with defaults from its Config."""
+def add_common_arguments(parser, config, default_out):
+    """The flags every recipe has, with defaults from its Config (and `default_out`, the run
+    folder's name when --out is not given)."""
     parser.add_argument("--corpus", metavar="PATH", default=config.corpus,
                         help="a UTF-8 text file to train on (default: the shipped corpus)")
     parser.add_argument("--epochs", type=int, default=config.epochs,
@@ -78,9 +79,8 @@ def add_common_arguments(parser, config):
     parser.add_argument("--seed", type=int, default=config.seed,
                         help=f"seeds weights, shuffles and samples (default {config.seed})")
     parser.add_argument("--out", metavar="DIR", default=config.out,
-                        help="run folder for the outputs (default: runs/<command>, and for "
-                             "skipgram runs/skipgram-<loss>); a folder holding a run is "
-                             "refused unless --force or --resume")
+                        help=f"run folder for the outputs (default {default_out}); a folder "
+                             f"holding a run is refused unless --force or --resume")
     again = parser.add_mutually_exclusive_group()
     again.add_argument("--force", action="store_true",
                        help="replace the run already in the --out folder")

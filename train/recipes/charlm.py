@@ -290,7 +290,7 @@ def report(metrics, texts, out, files):
 def add_arguments(parser):
     from gradspace.train.cli import add_common_arguments
     config = Config()
-    add_common_arguments(parser, config)
+    add_common_arguments(parser, config, "runs/charlm")
     parser.add_argument("--block-size", type=int, default=config.block_size,
                         help=f"characters of context (default {config.block_size})")
     parser.add_argument("--hidden", type=int, default=config.hidden,

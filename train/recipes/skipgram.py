@@ -381,7 +381,7 @@ def report(E, vocab, words, history, metrics, out, files):
 def add_arguments(parser):
     from gradspace.train.cli import add_common_arguments
     config = Config()
-    add_common_arguments(parser, config)
+    add_common_arguments(parser, config, "runs/skipgram-<loss>")
     parser.add_argument("--loss", choices=["softmax", "negative"], default=config.loss,
                         help="full softmax or negative sampling (default softmax)")
     parser.add_argument("--dim", type=int, default=config.dim,
