@@ -74,8 +74,10 @@ STUDIED = 60        # words mapped and listed when the text has no labels and --
 # (2,000: on a text of 2,400 words, 5 epochs of 18 steps leave every word pointing the same
 # way, mean cosine 0.98 between words; 2,000 steps separate them, mean cosine 0.2).
 MIN_EPOCHS, MAX_EPOCHS, MIN_STEPS = 5, 200, 2000
-# Studied words whose mean pairwise cosine is above this all point one way: nothing separated
-# them (trained runs on the shipped corpus: 0.17 softmax, 0.34 negative sampling).
+# The studied words have collapsed onto one direction when even the least similar tenth of
+# their pairs have a cosine above this. (Measured 10th percentiles: 0.97-0.98 for runs that
+# learned only word frequencies, with class purity 0.09 on the shipped corpus; 0.80 for a weak
+# run, purity 0.45; -0.13 to 0.61 for sound ones.)
 COLLAPSED = 0.9
 
 
@@ -304,11 +306,11 @@ def check_separated(E, vocab, words):
     if len(ids) < 2:
         return
     C = cosine_similarity(E[ids])
-    mean = (C.sum() - np.trace(C)) / (len(ids) * (len(ids) - 1))
-    if mean > COLLAPSED:
+    low = np.percentile(C[~np.eye(len(ids), dtype=bool)], 10)
+    if low > COLLAPSED:
         raise common.TrainingFailed(
-            f"the embeddings did not separate the words: the {len(ids)} studied words have a "
-            f"mean cosine of {mean:.2f} with each other, so their neighbours mean nothing. "
+            f"the embeddings did not separate the words: 90% of the pairs of the {len(ids)} "
+            f"studied words have a cosine above {low:.2f}, so their neighbours mean nothing. "
             f"Train longer: more --epochs or a smaller --batch-size.")
 
 
