@@ -17,18 +17,92 @@ Safety, the reason for this file's shape:
 - Loading uses `np.load(allow_pickle=False)`: a file that needs pickle (so could run code) is
   refused with ValueError.
 - Saving writes a temporary file in the same directory and `os.replace`s it onto `path`, an
-  atomic rename: a crash or Ctrl-C mid-save leaves the previous checkpoint whole.
+  atomic rename: a crash or Ctrl-C mid-save leaves the previous checkpoint whole. A process
+  killed mid-save (SIGKILL, power loss) cannot remove its temporary file, so the name says whose
+  it is, `.<name>.<pid>.<random>.gradspace-tmp`, and the next save or load in that directory
+  removes those whose process is gone (`remove_stale_temporaries`).
 - Loading reads and checks everything (format, keys, shapes, optimizer type and state) before
   assigning anything: a truncated, foreign or mismatched file raises ValueError naming the
   path and the problem, and leaves the model and optimizer exactly as they were.
 """
+import contextlib
 import json
 import os
+import re
 import tempfile
+import time
 
 import numpy as np
 
 FORMAT = "gradspace.checkpoint/1"
+TEMP_SUFFIX = ".gradspace-tmp"
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
+_WRITING = set()           # this process's temporary files being written right now
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb", **kwargs):
+    """Open a temporary file next to `path` for writing; on success it is flushed to disk and
+    renamed onto `path` (atomic), on any error or Ctrl-C it is removed and `path` untouched.
+
+        with atomic_open("runs/x/loss.png") as f:
+            figure.savefig(f, format="png")
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    remove_stale_temporaries(directory)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.{os.getpid()}.",
+                               suffix=TEMP_SUFFIX)
+    _WRITING.add(tmp)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        _WRITING.discard(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def remove_stale_temporaries(directory, min_age=3600.0):
+    """Remove the temporary files that killed saves left in `directory`; returns their paths.
+
+    A file is stale when the process named in it is gone (POSIX), or is this process but not
+    one of its saves in progress (a process id reused after a reboot or in a new container).
+    Where processes cannot be asked about (Windows), a file older than `min_age` seconds is.
+    """
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        path = os.path.join(directory, name)
+        if match and path not in _WRITING and _stale(path, int(match.group(1)), min_age):
+            with contextlib.suppress(OSError):       # another process may clean it first
+                os.unlink(path)
+                removed.append(path)
+    return removed
+
+
+def _stale(path, pid, min_age):
+    if pid == os.getpid():
+        return True                    # not in _WRITING: left by an earlier process of this id
+    if os.name != "posix":             # os.kill(pid, 0) would terminate the process on Windows
+        with contextlib.suppress(OSError):
+            return time.time() - os.path.getmtime(path) > min_age
+        return False
+    try:
+        os.kill(pid, 0)                # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:                    # it exists but belongs to someone else
+        return False
+    return False
 
 
 def _to_json(value):
@@ -80,20 +154,8 @@ def save(path, model, optimizer=None, **meta):
     """
     path = os.fspath(path)
     arrays = _arrays(model, optimizer, meta)      # fails here, before any file is touched
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path) as f:
+        np.savez(f, **arrays)
     return path
 
 
@@ -166,6 +228,7 @@ def load(path, model, optimizer=None):
     a readable gradspace checkpoint or does not fit the model or optimizer.
     """
     path = os.fspath(path)
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(path)))
     arrays = _read(path)
     if "format" not in arrays:
         raise ValueError(f"checkpoint.load: {path} is a .npz file but not a gradspace "

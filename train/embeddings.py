@@ -4,7 +4,9 @@ Every function takes the table E as a `(V, d)` numpy array, a Tensor (its `.data
 or a module with a `.weight` (an `nn.Embedding`); row i is the vector of word i. Words are
 named through a `Vocab`, a list of words (itos) or a dict word -> id (stoi). A word that is
 not in the vocabulary raises KeyError naming it. All arithmetic is done in float64.
+`export_projector` writes a table for the TensorBoard Embedding Projector.
 """
+import os
 
 import numpy as np
 
@@ -13,6 +15,7 @@ __all__ = [
     "analogy_accuracy",
     "class_purity",
     "cosine_similarity",
+    "export_projector",
     "nearest_neighbors",
     "pca_2d",
     "plot_2d",
@@ -197,3 +200,49 @@ def plot_2d(E, vocab, word_classes, ax=None, annotate=True, title=None):
     ax.set(xlabel="PC 1", ylabel="PC 2")
     ax.legend(fontsize=7, ncol=2, loc="best", markerscale=1.3)
     return ax
+
+
+def export_projector(out_dir, vectors, labels):
+    """Write `vectors.tsv` and `metadata.tsv` into `out_dir` for the TensorBoard Embedding
+    Projector (projector.tensorflow.org: "Load", then the two files); returns their paths.
+
+    vectors.tsv: one row of the table per line, its numbers separated by tabs, no header.
+    metadata.tsv: with `labels` a sequence of strings (one per row, e.g. `vocab.itos`), one
+    label per line and no header, the projector's format for a single column; with `labels` a
+    dict {column name: sequence}, a header line of the column names, then one line per row.
+    The projector skips blank lines and splits on tabs, so a blank label or one holding a tab
+    or a line break would shift every row after it: those raise ValueError, as do a label
+    count that differs from the number of rows, a table that is not 2-d with at least two
+    columns (the projector rejects 1-d vectors) or that holds NaN or inf. Nothing is written
+    then. Each file is written to a temporary file and renamed into place.
+    """
+    from gradspace.train.checkpoint import atomic_open
+    E = _matrix(vectors)
+    if E.shape[1] < 2:
+        raise ValueError(f"export_projector: the projector needs vectors of at least 2 "
+                         f"numbers, got shape {E.shape}")
+    if not np.all(np.isfinite(E)):
+        raise ValueError("export_projector: the vectors hold NaN or inf")
+    columns = dict(labels) if isinstance(labels, dict) else {"label": labels}
+    columns = {str(name): [str(v) for v in values] for name, values in columns.items()}
+    if not columns:
+        raise ValueError("export_projector: labels has no column")
+    header = len(columns) > 1          # one column: no header (the projector's own rule)
+    for name, values in columns.items():
+        if len(values) != len(E):
+            raise ValueError(f"export_projector: {len(E)} vectors but {len(values)} labels "
+                             f"in {name!r}")
+    rows = list(zip(*columns.values()))
+    for i, row in enumerate(([tuple(columns)] if header else []) + rows):
+        if not "".join(row).strip() or any(c in v for v in row for c in "\t\n\r"):
+            what = "the column names" if header and i == 0 else f"row {i - header}"
+            raise ValueError(f"export_projector: {what} {row!r}: a label is blank or holds a "
+                             f"tab or line break, which the projector would misread")
+    paths = (os.path.join(out_dir, "vectors.tsv"), os.path.join(out_dir, "metadata.tsv"))
+    with atomic_open(paths[0], "w", encoding="utf-8", newline="\n") as f:
+        f.writelines("\t".join(f"{x:.9g}" for x in row) + "\n" for row in E)  # float32 exact
+    with atomic_open(paths[1], "w", encoding="utf-8", newline="\n") as f:
+        if header:
+            f.write("\t".join(columns) + "\n")
+        f.writelines("\t".join(row) + "\n" for row in rows)
+    return paths

@@ -91,7 +91,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_run(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("recipe, config", [
-    (skipgram, dict(loss="negative", dim=8, batch_size=4096)),
+    (skipgram, dict(loss="negative", dim=8, batch_size=2048, lr=0.03)),   # learns in 1 epoch
     (charlm, dict(block_size=3, emb_dim=4, hidden=16, batch_size=2048, samples=0))])
 def test_resuming_from_an_epoch_boundary_is_exact(tmp_path, recipe, config):
     def make(out, epochs, resume=False):

@@ -9,16 +9,29 @@
 """
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 
 import numpy as np
 
+from gradspace.train.checkpoint import atomic_open
+
 # A word is a run of letters, possibly joined by inner apostrophes: "don't" is one word,
 # "'quoted'" is "quoted". Digits, punctuation and whitespace separate words and are dropped.
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+
+# English function words: frequent in any text, and telling little about its subject. Used to
+# pick the content words worth looking at in an embedding of one's own text; never removed
+# from the training text (skip-gram learns from them as context).
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+it's its itself just me more most my myself no nor not now of off on once only or other our
+ours ourselves out over own said same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up upon us very was we
+were what when where which while who whom why will with would you your yours yourself
+""".split())
 
 
 def tokenize(text, level="word"):
@@ -100,19 +113,10 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as JSON, to a temporary file renamed into place, so a crash
         mid-write leaves any previous file intact."""
-        path = os.fspath(path)
         payload = {"format": "gradspace.vocab", "version": 1,
                    "itos": self.itos, "counts": self.counts.tolist()}
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_open(path, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False)
 
     @classmethod
     def load(cls, path):

@@ -16,17 +16,19 @@ The model (Bengio et al., 2003, "A Neural Probabilistic Language Model", on char
     p(c_t | context) = softmax(W_o h + b_o)    (V,)        loss = -log p(c_t | context)
 
 A text is a sequence of lines; the first characters of the text see a context of newlines,
-which is also where `sample` starts, so samples begin like the text's lines do. The last
-`val_fraction` of the lines are held out: the validation loss, in nats per character, is
-compared with log V (a uniform guess over the V characters) and with a unigram model (each
-character's frequency, no context), so "the model learned something" is a number.
+which is also where `sample` starts, so samples begin like the text's lines do. A seeded
+random sample of `val_fraction` of the lines is held out (not the last lines: in a file sorted
+by length, date or frequency they would measure a different distribution, not the model): the
+validation loss, in nats per character, is compared with log V (a uniform guess over the V
+characters) and with a unigram model (each character's frequency, no context), so "the model
+learned something" is a number.
 
-Writes to --out (runs/charlm): checkpoint.npz, vocab.json, loss.png and samples.txt.
+Writes to --out (runs/charlm): checkpoint.npz, vocab.json, loss.png, samples.txt, and with
+--export-projector vectors.tsv and metadata.tsv (the character embeddings).
 """
 import math
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -38,13 +40,20 @@ from gradspace.train.data import (
     TensorDataset,
     Vocab,
     context_windows,
-    load_corpus,
     tokenize,
 )
+from gradspace.train.embeddings import export_projector
 from gradspace.train.loop import History, fit
 from gradspace.train.optim import Adam
 from gradspace.train.optim.lr_scheduler import CosineAnnealingLR
-from gradspace.train.recipes import common
+from gradspace.train.recipes import checks, common
+
+# The --help text beside the flags: what the run shows and how to read it.
+HELP = """
+Validation: a random sample of --val-fraction of the lines (drawn with --seed, so the same
+lines every run) is held out, so a file sorted by length, date or frequency is measured
+fairly. The validation loss is compared with a uniform guess (log V) and a unigram model.
+"""
 
 
 @dataclass
@@ -56,14 +65,15 @@ class Config:
     epochs: int = 3            # passes over the training characters
     batch_size: int = 256      # examples (context, next character) per step
     lr: float = 5e-3           # Adam's learning rate, cosine-annealed to 0 over the epochs
-    val_fraction: float = 0.1  # last fraction of the lines held out for validation
+    val_fraction: float = 0.1  # fraction of the lines held out for validation: a seeded sample
     seed: int = 0              # seeds the weights, the shuffles and the samples
-    out: str = "runs/charlm"   # run folder: checkpoint, loss curve and samples go here
+    out: str | None = None     # run folder for checkpoint, loss curve, samples; None: runs/charlm
     resume: bool = False       # continue from <out>/checkpoint.npz
     progress: bool = True      # show a progress bar
     samples: int = 5           # samples written to samples.txt
     sample_length: int = 300   # characters per sample
     temperature: float = 0.8   # < 1: safer, more typical samples; > 1: wilder
+    export_projector: bool = False  # also write vectors.tsv and metadata.tsv (TensorBoard)
 
 
 @dataclass
@@ -92,11 +102,18 @@ class CharMLP(nn.Module):
         return self.out(h)                     # (B, V) logits
 
 
-def split_text(text, val_fraction):
-    """(train text, validation text), cut at a line boundary."""
-    lines = text.splitlines(keepends=True)
-    cut = len(lines) - max(1, round(val_fraction * len(lines))) if len(lines) > 1 else 1
-    return "".join(lines[:cut]), "".join(lines[cut:])
+def split_text(text, val_fraction, seed=0):
+    """(train text, validation text): a random sample of round(val_fraction * n) of the n
+    non-blank lines (at least one), drawn with `seed`, is held out; each part keeps the text's
+    order. Every line ends with a newline, so no line runs into the next."""
+    lines = [line if line.endswith("\n") else line + "\n"
+             for line in text.splitlines(keepends=True)]
+    candidates = [i for i, line in enumerate(lines) if line.strip()]
+    n_val = min(max(1, round(val_fraction * len(candidates))), len(candidates) - 1)
+    held = np.zeros(len(lines), dtype=bool)
+    held[np.random.default_rng(seed).choice(candidates, size=max(n_val, 0), replace=False)] = True
+    return ("".join(line for line, h in zip(lines, held) if not h),
+            "".join(line for line, h in zip(lines, held) if h))
 
 
 def examples(text, vocab, block_size):
@@ -121,11 +138,46 @@ def build_model(config, vocab):
     return CharMLP(len(vocab), config.block_size, config.emb_dim, config.hidden)
 
 
-def run(config, callbacks=()):
-    out = common.out_dir(config.out)
+def default_out(config):
+    return "runs/charlm"
 
+
+def check(config):
+    """Every setting (ConfigError naming the flag) and the text; returns (train, val) text."""
+    checks.common(config)
+    checks.integers(config, 1, "block_size", "emb_dim", "hidden", "sample_length")
+    checks.integers(config, 0, "samples")
+    checks.positive_numbers(config, "temperature")
+    checks.fraction(config, "val_fraction")
+    text = checks.read_corpus(config.corpus)
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    if lines < 2:
+        checks.fail("corpus", config.corpus, f"has {lines} non-blank line; charlm holds out "
+                    f"a random {config.val_fraction:.0%} of the lines (at least one) for "
+                    f"validation and trains on the rest, so it needs at least 2")
+    train_text, val_text = split_text(text, config.val_fraction, config.seed)
+    if len(train_text) <= config.block_size:
+        checks.fail("corpus", config.corpus, f"leaves {len(train_text)} characters to train "
+                    f"on; --block-size {config.block_size} needs at least "
+                    f"{config.block_size + 1}: a longer text or a smaller --block-size")
+    return train_text, val_text
+
+
+def run(config, callbacks=()):
+    train_text, val_text = check(config)                   # before any file is written
+    folder = common.RunFolder(config.out or default_out(config), outputs(config)).claim()
+    with folder.interrupt_report():
+        return train(config, folder, train_text, val_text, callbacks)
+
+
+def outputs(config):
+    names = [common.CHECKPOINT, "vocab.json", "loss.png"]
+    names += ["samples.txt"] if config.samples else []
+    return names + (["vectors.tsv", "metadata.tsv"] if config.export_projector else [])
+
+
+def train(config, folder, train_text, val_text, callbacks):
     # -- data: every character with the block_size characters before it -------------------------
-    train_text, val_text = split_text(load_corpus(config.corpus), config.val_fraction)
     vocab = Vocab(tokenize(train_text, "char"))
     X, Y = examples(train_text, vocab, config.block_size)              # (n, T), (n,)
     Xv, Yv = examples(val_text, vocab, config.block_size)
@@ -133,7 +185,8 @@ def run(config, callbacks=()):
                         seed=config.seed)
     val_loader = DataLoader(TensorDataset(Xv, Yv), batch_size=4096)
     print(f"charlm: {len(vocab)} characters, {len(Y):,} training and {len(Yv):,} validation "
-          f"examples, context {config.block_size}")
+          f"examples (a random {config.val_fraction:.0%} of the lines), context "
+          f"{config.block_size}")
 
     # -- model, optimizer, schedule -----------------------------------------------------------
     model = build_model(config, vocab)
@@ -141,34 +194,45 @@ def run(config, callbacks=()):
 
     # -- train: checkpoint every epoch and on Ctrl-C; --resume picks up from the last one -----
     history = History()
-    ckpt = common.Checkpointer(out, model, optimizer, history, config,
+    ckpt = common.Checkpointer(folder, model, optimizer, history, config,
                                {"loader": loader.generator})
     start = ckpt.resume(config.epochs) if config.resume else 0
     scheduler = CosineAnnealingLR(optimizer, T_max=config.epochs, last_epoch=start - 1)
-    try:
+    with ckpt.training():        # Ctrl-C saves; a loss that blows up stops the run
         fit(model, F.cross_entropy, optimizer, loader, epochs=config.epochs,
             scheduler=scheduler, eval_loader=val_loader, progress=config.progress,
-            callbacks=[ckpt, *callbacks], start_epoch=start, history=history)
-    except KeyboardInterrupt:
-        ckpt.save_interrupted()       # then exit: `gradspace` returns 130
-        raise
+            callbacks=[ckpt, common.stop_if_diverging, *callbacks], start_epoch=start,
+            history=history)
 
     # -- how good is it: validation loss against two baselines, and samples ----------------------
     metrics = {"val_loss": evaluate(model, Xv, Yv), "log_vocab": math.log(len(vocab)),
                "unigram_loss": unigram_loss(vocab, Yv)}
     texts = [sample(model, vocab, config.sample_length, config.temperature, config.seed + k)
              for k in range(config.samples)]
-    files = {"checkpoint": ckpt.path, "vocab": out / "vocab.json", "loss": out / "loss.png",
-             "samples": out / "samples.txt"}
-    vocab.save(files["vocab"])
-    common.save_loss_plot(history, files["loss"], "character MLP: train and validation loss",
+    vocab.save(folder.file("vocab.json"))
+    common.save_loss_plot(history, folder, "loss.png", "character MLP: train and validation loss",
                           {"log V (uniform guess)": metrics["log_vocab"],
                            "unigram model": metrics["unigram_loss"]})
-    Path(files["samples"]).write_text(
-        f"# {config.samples} samples, temperature {config.temperature}\n\n"
-        + "\n----\n".join(texts) + "\n", encoding="utf-8")
-    report(metrics, texts, out, files)
+    if texts:
+        with folder.write("samples.txt", "w", encoding="utf-8") as f:
+            f.write(f"# {config.samples} samples, temperature {config.temperature}\n\n"
+                    + "\n----\n".join(texts) + "\n")
+    if config.export_projector:
+        export_projector(folder.path, model.embed.weight.data,
+                         [SHOWN.get(c, c) for c in vocab.itos])
+    files = {name.split(".")[0]: folder.file(name) for name in outputs(config)}
+    report(metrics, texts, folder.path, files)
+    common.check_learned(history, config.lr, Config.lr)
+    if not metrics["val_loss"] < metrics["log_vocab"]:
+        raise common.TrainingFailed(
+            f"the validation loss {metrics['val_loss']:.4g} is no better than a uniform guess "
+            f"(log V = {metrics['log_vocab']:.4g}): the model does not generalise. Try "
+            f"another --lr, a smaller model or a longer text.")
     return Result(model, vocab, history, metrics, files, texts)
+
+
+# The projector's labels for the characters that would print as nothing.
+SHOWN = {" ": "<space>", "\n": "<newline>", "\t": "<tab>", "\r": "<cr>"}
 
 
 @no_grad()
@@ -224,8 +288,9 @@ def report(metrics, texts, out, files):
 
 
 def add_arguments(parser):
+    from gradspace.train.cli import add_common_arguments
     config = Config()
-    common.add_common_arguments(parser, config)
+    add_common_arguments(parser, config, "runs/charlm")
     parser.add_argument("--block-size", type=int, default=config.block_size,
                         help=f"characters of context (default {config.block_size})")
     parser.add_argument("--hidden", type=int, default=config.hidden,
@@ -234,7 +299,14 @@ def add_arguments(parser):
                         help=f"character embedding size (default {config.emb_dim})")
     parser.add_argument("--temperature", type=float, default=config.temperature,
                         help=f"sampling temperature (default {config.temperature})")
+    parser.add_argument("--val-fraction", type=float, default=config.val_fraction,
+                        help=f"fraction of the lines held out for validation, a random sample "
+                             f"drawn with --seed (default {config.val_fraction})")
+    parser.add_argument("--export-projector", action="store_true",
+                        help="also write the character embeddings as vectors.tsv and "
+                             "metadata.tsv for the TensorBoard Embedding Projector")
 
 
 def main(argv=None):
-    return common.main_for(sys.modules[__name__], argv, "gradspace charlm")
+    from gradspace.train.cli import main_for
+    return main_for(sys.modules[__name__], argv, "gradspace charlm")
