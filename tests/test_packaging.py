@@ -89,7 +89,7 @@ def test_a_users_own_train_py_does_not_shadow_gradspace(command, tmp_path):
     (tmp_path / "autograd.py").write_text("raise SystemExit('the user\\'s autograd.py ran')\n")
     if command == ["gradspace"]:
         command = [Path(sys.executable).parent / "gradspace"]     # the script pip installed
-    out = run([*command, "skipgram", "--epochs", "1", "--dim", "8", "--batch-size", "4096",
+    out = run([*command, "skipgram", "--epochs", "1", "--dim", "8",
                "--out", tmp_path / "run", "--no-progress"], tmp_path)
     assert "class purity" in out
     assert (tmp_path / "run" / "checkpoint.npz").exists()

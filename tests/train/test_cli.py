@@ -146,8 +146,8 @@ def test_a_folder_holding_a_run_is_refused_unless_force_or_resume(inputs, capsys
 
 
 def test_default_run_folders_depend_on_recipe_and_loss():
-    assert skipgram.default_out(skipgram.Config()) == "runs/skipgram-softmax"
-    assert skipgram.default_out(skipgram.Config(loss="negative")) == "runs/skipgram-negative"
+    assert skipgram.default_out(skipgram.Config()) == "runs/skipgram-negative"
+    assert skipgram.default_out(skipgram.Config(loss="softmax")) == "runs/skipgram-softmax"
     assert charlm.default_out(charlm.Config()) == "runs/charlm"
 
 

@@ -1,7 +1,7 @@
 """Skip-gram word embeddings (word2vec): every word learns to predict the words around it.
 
-    gradspace skipgram                     # full softmax, on the shipped corpus
-    gradspace skipgram --loss negative     # negative sampling
+    gradspace skipgram                     # negative sampling, on the shipped corpus
+    gradspace skipgram --loss softmax      # the full softmax over the vocabulary
     gradspace skipgram --help
 
     from gradspace.train.recipes import skipgram           # in a notebook
@@ -22,7 +22,10 @@ contexts get pulled toward the same directions, so the classes of the shipped co
 (animals, colours, capitals...) become clusters: the class purity printed at the end is the
 fraction of labelled words whose nearest neighbour (by cosine) is of the same class.
 
-Writes to --out (runs/skipgram-softmax or runs/skipgram-negative): checkpoint.npz,
+Negative sampling is the default: both tables then get row-sparse gradients, and SparseAdam
+moves only the rows a batch looked up. The full softmax's output layer is dense (Adam there).
+
+Writes to --out (runs/skipgram-negative or runs/skipgram-softmax): checkpoint.npz,
 vocab.json, loss.png, embeddings.png (the studied words projected on their first two principal
 axes), neighbors.txt, and with --export-projector vectors.tsv and metadata.tsv.
 """
@@ -84,7 +87,7 @@ COLLAPSED = 0.9
 @dataclass
 class Config:
     corpus: str | None = None  # text file to train on; None: the corpus shipped with gradspace
-    loss: str = "softmax"      # "softmax" (full softmax over the vocabulary) or "negative"
+    loss: str = "negative"     # "negative" (sampling, word2vec's default) or "softmax" (full)
     dim: int = 32              # embedding size d
     window: int = 2            # context words taken on each side of the center word
     min_count: int = 1         # rarer words become "<unk>"
