@@ -20,7 +20,8 @@ of cross-entropy takes a numpy shortcut with the same value.
 """
 import numpy as np
 
-from gradspace.autograd import Function, as_tensor, is_grad_enabled
+from gradspace.autograd import Function, as_tensor, forward_ad, is_grad_enabled
+from gradspace.autograd.forward_ad import total
 
 
 class CrossEntropy(Function):
@@ -91,9 +92,10 @@ class CrossEntropy(Function):
         m, c = logits.shape
         # Per-row factor: the incoming gradient, times 1/count for "mean".
         row_grad = grad.reshape(m, 1) if self.reduction == "none" else grad
-        if is_grad_enabled():
-            # Recorded backward: softmax as a function of the logits so it can be differentiated
-            # again (its Jacobian is the second derivative of cross-entropy).
+        if is_grad_enabled() or forward_ad.in_dual_level():
+            # Recorded backward, or tangents flowing through it (hvp): softmax as a function of
+            # the logits so it can be differentiated again (its Jacobian is the second
+            # derivative of cross-entropy).
             q, q_sum = self._target(m, c, logits.dtype)
             probs = logits.softmax(-1)
             return ((probs * as_tensor(q_sum) - as_tensor(q))
@@ -115,6 +117,15 @@ class CrossEntropy(Function):
             g -= rv[:, None] if self.weight is None else rv[:, None] * self.weight
         return (as_tensor(g),)
 
+    def jvp(self, out, dlogits):
+        # d loss_i = sum_c (softmax(x_i)_c sum(q_i) - q_ic) dx_ic: backward's row times dx_i
+        logits = self.inputs[0]
+        m, c = logits.shape
+        q, q_sum = self._target(m, c, logits.dtype)
+        slope = logits.softmax(-1) * as_tensor(q_sum) - as_tensor(q)
+        rows = (slope * dlogits).sum(1) * self.scale
+        return rows if self.reduction == "none" else rows.sum()
+
 
 def _shifted_exps(logits):
     """exp(x - max_row(x)) in one new (M, C) buffer (cannot overflow), the row max and sums."""
@@ -135,6 +146,9 @@ class LogSigmoid(Function):
     def backward(self, grad, out):
         return (grad * (-self.inputs[0]).sigmoid(),)    # d log s(x) / dx = 1 - s(x) = s(-x)
 
+    def jvp(self, out, dx):
+        return dx * (-self.inputs[0]).sigmoid()
+
 
 class Linear(Function):
     """y = x W^T + b for x (..., in), W (out, in), b (out,): nn.Linear's map as one node."""
@@ -152,6 +166,12 @@ class Linear(Function):
         return (grad @ weight if need_x else None,                    # dL/dx = G W
                 rows.mT @ x_rows if need_w else None,                 # dL/dW = G^T x
                 grad if need_b else None)          # dL/db = G, summed to (out,) by the engine
+
+    def jvp(self, out, dx, dweight, dbias):
+        x, weight, _ = self.inputs
+        return total(dx @ weight.T if dx is not None else None,
+                     x @ dweight.T if dweight is not None else None,
+                     dbias)
 
 
 def _as_rows(t):

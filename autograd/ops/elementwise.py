@@ -6,6 +6,7 @@ its bounds, maximum/minimum split the gradient evenly between tied inputs.
 """
 import numpy as np
 
+from gradspace.autograd.forward_ad import total
 from gradspace.autograd.function import Function
 
 
@@ -18,6 +19,9 @@ class Add(Function):
     def backward(self, grad, out):
         return grad, grad
 
+    def jvp(self, out, da, db):
+        return total(da, db)
+
 
 class Sub(Function):
     __slots__ = ()
@@ -27,6 +31,9 @@ class Sub(Function):
 
     def backward(self, grad, out):
         return grad, -grad
+
+    def jvp(self, out, da, db):
+        return total(da, -db if db is not None else None)
 
 
 class Mul(Function):
@@ -41,6 +48,11 @@ class Mul(Function):
         return (grad * b if need_a else None,
                 grad * a if need_b else None)
 
+    def jvp(self, out, da, db):
+        a, b = self.inputs
+        return total(da * b if da is not None else None,
+                     a * db if db is not None else None)
+
 
 class Div(Function):
     __slots__ = ()
@@ -53,6 +65,11 @@ class Div(Function):
         need_a, need_b = self.needs_input_grad
         return (grad / b if need_a else None,           # d(a/b)/da = 1/b
                 -grad * out / b if need_b else None)    # d(a/b)/db = -a/b^2
+
+    def jvp(self, out, da, db):
+        a, b = self.inputs
+        return total(da / b if da is not None else None,
+                     -db * out / b if db is not None else None)
 
 
 class Pow(Function):
@@ -67,6 +84,11 @@ class Pow(Function):
         return (grad * p * a ** (p - 1) if need_a else None,   # d(a^p)/da = p a^(p-1)
                 grad * out * a.log() if need_p else None)     # d(a^p)/dp = a^p log a
 
+    def jvp(self, out, da, dp):
+        a, p = self.inputs
+        return total(da * p * a ** (p - 1) if da is not None else None,
+                     dp * out * a.log() if dp is not None else None)
+
 
 class Neg(Function):
     __slots__ = ()
@@ -76,6 +98,9 @@ class Neg(Function):
 
     def backward(self, grad, out):
         return (-grad,)
+
+    def jvp(self, out, da):
+        return -da
 
 
 class Exp(Function):
@@ -87,6 +112,9 @@ class Exp(Function):
     def backward(self, grad, out):
         return (grad * out,)                 # d(e^a)/da = e^a
 
+    def jvp(self, out, da):
+        return da * out
+
 
 class Log(Function):
     __slots__ = ()
@@ -96,6 +124,9 @@ class Log(Function):
 
     def backward(self, grad, out):
         return (grad / self.inputs[0],)      # d(log a)/da = 1/a
+
+    def jvp(self, out, da):
+        return da / self.inputs[0]
 
 
 class Sqrt(Function):
@@ -107,6 +138,9 @@ class Sqrt(Function):
     def backward(self, grad, out):
         return (grad * 0.5 / out,)           # d(sqrt a)/da = 1 / (2 sqrt a)
 
+    def jvp(self, out, da):
+        return da * 0.5 / out
+
 
 class Tanh(Function):
     __slots__ = ()
@@ -116,6 +150,9 @@ class Tanh(Function):
 
     def backward(self, grad, out):
         return (TanhBackward.apply(grad, out),)     # grad (1 - tanh^2 a), as one node
+
+    def jvp(self, out, da):
+        return TanhBackward.apply(da, out)
 
 
 class TanhBackward(Function):
@@ -137,6 +174,11 @@ class TanhBackward(Function):
         need_grad, need_t = self.needs_input_grad
         return (TanhBackward.apply(gg, t) if need_grad else None,
                 gg * grad * t * -2 if need_t else None)
+
+    def jvp(self, out, dgrad, dt):
+        grad, t = self.inputs
+        return total(TanhBackward.apply(dgrad, t) if dgrad is not None else None,
+                     dt * grad * t * -2 if dt is not None else None)
 
 
 def _times(slope, grad):
@@ -163,6 +205,9 @@ class Sigmoid(Function):
     def backward(self, grad, out):
         return (SigmoidBackward.apply(grad, out),)  # grad s (1 - s), as one node
 
+    def jvp(self, out, da):
+        return SigmoidBackward.apply(da, out)
+
 
 class SigmoidBackward(Function):
     """grad s (1 - s) for s = sigmoid a: sigmoid's backward as one primitive (one node, not
@@ -180,6 +225,11 @@ class SigmoidBackward(Function):
         return (SigmoidBackward.apply(gg, s) if need_grad else None,
                 gg * grad * (1 - 2 * s) if need_s else None)
 
+    def jvp(self, out, dgrad, ds):
+        grad, s = self.inputs
+        return total(SigmoidBackward.apply(dgrad, s) if dgrad is not None else None,
+                     ds * grad * (1 - 2 * s) if ds is not None else None)
+
 
 class Relu(Function):
     __slots__ = ()
@@ -189,6 +239,9 @@ class Relu(Function):
 
     def backward(self, grad, out):
         return (grad * (self.inputs[0] > 0),)
+
+    def jvp(self, out, da):
+        return da * (self.inputs[0] > 0)
 
 
 class Abs(Function):
@@ -200,6 +253,9 @@ class Abs(Function):
     def backward(self, grad, out):
         return (grad * self.inputs[0].sign(),)
 
+    def jvp(self, out, da):
+        return da * self.inputs[0].sign()
+
 
 class Sin(Function):
     __slots__ = ()
@@ -210,6 +266,9 @@ class Sin(Function):
     def backward(self, grad, out):
         return (grad * self.inputs[0].cos(),)
 
+    def jvp(self, out, da):
+        return da * self.inputs[0].cos()
+
 
 class Cos(Function):
     __slots__ = ()
@@ -219,6 +278,9 @@ class Cos(Function):
 
     def backward(self, grad, out):
         return (-grad * self.inputs[0].sin(),)
+
+    def jvp(self, out, da):
+        return -da * self.inputs[0].sin()
 
 
 class Clamp(Function):
@@ -236,6 +298,9 @@ class Clamp(Function):
             grad = grad * (a <= self.high)
         return (grad,)
 
+    def jvp(self, out, da):
+        return self.backward(da, out)[0]     # the same masks: the Jacobian is diagonal
+
 
 class Maximum(Function):
     __slots__ = ()
@@ -247,6 +312,12 @@ class Maximum(Function):
         a, b = self.inputs
         tie = grad * (a == b) * 0.5
         return grad * (a > b) + tie, grad * (a < b) + tie
+
+    def jvp(self, out, da, db):
+        a, b = self.inputs
+        tie = (a == b) * 0.5
+        return total(da * ((a > b) + tie) if da is not None else None,
+                     db * ((a < b) + tie) if db is not None else None)
 
 
 class Minimum(Function):
@@ -260,6 +331,12 @@ class Minimum(Function):
         tie = grad * (a == b) * 0.5
         return grad * (a < b) + tie, grad * (a > b) + tie
 
+    def jvp(self, out, da, db):
+        a, b = self.inputs
+        tie = (a == b) * 0.5
+        return total(da * ((a < b) + tie) if da is not None else None,
+                     db * ((a > b) + tie) if db is not None else None)
+
 
 class Where(Function):
     __slots__ = ()
@@ -271,6 +348,11 @@ class Where(Function):
         condition = self.inputs[0]
         return None, grad * condition, grad * ~condition
 
+    def jvp(self, out, dcondition, da, db):
+        condition = self.inputs[0]
+        return total(da * condition if da is not None else None,
+                     db * ~condition if db is not None else None)
+
 
 class Cast(Function):
     __slots__ = ()
@@ -280,6 +362,9 @@ class Cast(Function):
 
     def backward(self, grad, out):
         return (grad,)                       # the engine casts it back to the input's dtype
+
+    def jvp(self, out, da):
+        return da.to(out.dtype)
 
 
 class ElementwiseMethods:

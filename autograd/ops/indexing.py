@@ -6,6 +6,7 @@ every order of derivative is a gather or a scatter.
 """
 import numpy as np
 
+from gradspace.autograd import forward_ad
 from gradspace.autograd.function import Function
 from gradspace.autograd.grad_mode import state
 
@@ -26,6 +27,9 @@ class Index(Function):
     def backward(self, grad, out):
         return (ScatterAdd.apply(grad, shape=self.inputs[0].shape, index=self.index),)
 
+    def jvp(self, out, da):
+        return Index.apply(da, index=self.index)
+
 
 class ScatterAdd(Function):
     """zeros(shape) with `a` added at `index`; repeated indices accumulate."""
@@ -42,6 +46,9 @@ class ScatterAdd(Function):
 
     def backward(self, grad, out):
         return (Index.apply(grad, index=self.index),)
+
+    def jvp(self, out, da):
+        return ScatterAdd.apply(da, shape=out.shape, index=self.index)
 
 
 class EmbeddingLookup(Function):
@@ -64,9 +71,12 @@ class EmbeddingLookup(Function):
         rows = grad.reshape(ids.shape[0], *weight.shape[1:])
         if self.padding_idx is not None:
             rows = rows * (ids != self.padding_idx).reshape((-1,) + (1,) * (weight.ndim - 1))
-        if self.sparse and not state.enabled:
+        if self.sparse and not state.enabled and not forward_ad.in_dual_level():
             return (weight._row_sparse(ids, rows.data),)
         return (ScatterAdd.apply(rows, shape=weight.shape, index=ids),)
+
+    def jvp(self, out, dweight):
+        return EmbeddingLookup.apply(dweight, ids=self.ids)    # the same rows of the tangent
 
 
 def _as_index(index):

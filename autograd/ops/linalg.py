@@ -1,6 +1,7 @@
 """Matrix multiplication, with numpy's rules for 1-d operands and batch broadcasting."""
 import numpy as np
 
+from gradspace.autograd.forward_ad import total
 from gradspace.autograd.function import Function
 
 
@@ -38,6 +39,11 @@ class MatMul(Function):
             grad_b = a.mT @ grad if need_b else None        # dL/dB = A^T G
         return (grad @ b.mT if need_a else None,            # dL/dA = G B^T
                 grad_b)
+
+    def jvp(self, out, da, db):
+        a, b = self.inputs
+        return total(da @ b if da is not None else None,
+                     a @ db if db is not None else None)
 
 
 def _is_transposed(array):

@@ -24,6 +24,9 @@ class Sum(Function):
             grad = grad.reshape(kept_shape(shape, self.dims))
         return (grad.expand(*shape),)       # every summand receives the whole gradient
 
+    def jvp(self, out, da):
+        return Sum.apply(da, dims=self.dims, keepdim=self.keepdim)     # linear: the sum itself
+
 
 class SumTo(Function):
     """Sum a broadcast array back down to `shape`: the adjoint of broadcasting."""
@@ -38,6 +41,9 @@ class SumTo(Function):
 
     def backward(self, grad, out):
         return (grad.expand(*self.shape),)
+
+    def jvp(self, out, da):
+        return SumTo.apply(da, shape=out.shape)
 
 
 class Extremum(Function):
@@ -58,6 +64,14 @@ class Extremum(Function):
             grad, out = grad.reshape(kept), out.reshape(kept)
         winners = (a == out.detach()).to(grad.dtype)
         return (grad * winners / winners.sum(self.dims, keepdim=True),)
+
+    def jvp(self, out, da):
+        # the mean of the tangents of the tied winners (the transpose of backward's even split)
+        a = self.inputs[0]
+        kept = out if self.keepdim else out.reshape(kept_shape(a.shape, self.dims))
+        winners = (a == kept.detach()).to(da.dtype)
+        return (Sum.apply(da * winners, dims=self.dims, keepdim=self.keepdim)
+                / Sum.apply(winners, dims=self.dims, keepdim=self.keepdim))
 
 
 class Max(Extremum):

@@ -16,6 +16,9 @@ class Reshape(Function):
     def backward(self, grad, out):
         return (grad.reshape(*self.inputs[0].shape),)
 
+    def jvp(self, out, da):
+        return da.reshape(out.shape)
+
 
 class Permute(Function):
     __slots__ = ("dims",)
@@ -27,6 +30,9 @@ class Permute(Function):
     def backward(self, grad, out):
         return (grad.permute(*np.argsort(self.dims)),)   # the inverse permutation
 
+    def jvp(self, out, da):
+        return da.permute(self.dims)
+
 
 class Expand(Function):
     __slots__ = ()
@@ -36,6 +42,9 @@ class Expand(Function):
 
     def backward(self, grad, out):
         return (grad,)          # the engine sums the broadcast gradient back to a's shape
+
+    def jvp(self, out, da):
+        return da.expand(out.shape)
 
 
 class Cat(Function):
@@ -53,6 +62,11 @@ class Cat(Function):
             grads.append(grad[index] if need else None)
             start = stop
         return grads
+
+    def jvp(self, out, *tangents):
+        # an input without a tangent stands still: zeros in its slot of the result
+        return Cat.apply(*[t._constant(np.zeros(t.shape, t.dtype)) if d is None else d
+                           for t, d in zip(self.inputs, tangents)], dim=self.dim)
 
 
 class ShapeMethods:
