@@ -8,6 +8,7 @@ import numpy as np
 
 from gradspace.autograd import engine
 from gradspace.autograd.factories import cat
+from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad
 from gradspace.autograd.gradients import gradients
 from gradspace.autograd.tensor import Tensor
@@ -78,11 +79,46 @@ def _numeric_jacobian(f, args, i, eps, out_size):
     return jac
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def _forward_jacobian(f, args, i, out_size):
+    """J[i] of shape (out.size, args[i].size), column k the tangent of f when x_i carries e_k."""
+    x = args[i]
+    jac = np.zeros((out_size, x.data.size))
+    with enable_grad():
+        for k in range(x.data.size):
+            e_k = np.zeros(x.shape)
+            e_k.flat[k] = 1.0
+            with dual_level():
+                dual = list(args)
+                dual[i] = make_dual(x, e_k)
+                tangent = unpack_dual(_evaluate(f, dual, "gradcheck")).tangent
+            if tangent is not None:
+                jac[:, k] = np.asarray(tangent.data, dtype=np.float64).reshape(-1)
+    return jac
+
+
+def _check_close(found, expected, atol, rtol, i, args, out, what):
+    # Written as "not close" so that a NaN on either side counts as a mismatch.
+    bad = ~(np.abs(found - expected) <= atol + rtol * np.abs(expected))
+    if bad.any():
+        j, k = np.argwhere(bad)[0]
+        element = np.unravel_index(k, args[i].shape) if args[i].ndim else ()
+        output = np.unravel_index(j, out.shape) if out.ndim else ()
+        raise GradcheckError(
+            f"gradcheck: {what[0]} of output {tuple(map(int, output))} with respect to "
+            f"input {i} at element {tuple(map(int, element))}: {what[1]} "
+            f"{found[j, k]:.10g}, {what[2]} {expected[j, k]:.10g} "
+            f"({int(bad.sum())} of {bad.size} entries differ)")
+
+
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check_forward_ad=False):
     """Check every derivative of f at `inputs` against central finite differences, in float64.
 
     f takes the inputs as positional Tensors and returns a Tensor of any shape. Returns True,
     or raises GradcheckError naming the input, the element, and both values.
+
+    check_forward_ad=True (as in PyTorch) also checks forward mode: the Jacobian built from jvp
+    (one tangent e_k at a time) against the finite differences, and against the reverse-mode
+    Jacobian to rounding error, which is <J u, v> == <u, J^T v> for every pair of basis vectors.
     """
     args, checked = _prepare(inputs)
     out, analytic = _analytic_jacobians(f, args, checked)
@@ -91,25 +127,24 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
                              f"for finite differences to be meaningful")
     for i in checked:
         numeric = _numeric_jacobian(f, args, i, eps, out.data.size)
-        # Written as "not close" so that a NaN on either side counts as a mismatch.
-        bad = ~(np.abs(analytic[i] - numeric) <= atol + rtol * np.abs(numeric))
-        if bad.any():
-            j, k = np.argwhere(bad)[0]
-            element = np.unravel_index(k, args[i].shape) if args[i].ndim else ()
-            output = np.unravel_index(j, out.shape) if out.ndim else ()
-            raise GradcheckError(
-                f"gradcheck: derivative of output {tuple(map(int, output))} with respect to "
-                f"input {i} at element {tuple(map(int, element))}: analytic "
-                f"{analytic[i][j, k]:.10g}, numeric {numeric[j, k]:.10g} "
-                f"({int(bad.sum())} of {bad.size} entries differ)")
+        _check_close(analytic[i], numeric, atol, rtol, i, args, out,
+                     ("derivative", "analytic", "numeric"))
+        if check_forward_ad:
+            forward = _forward_jacobian(f, args, i, out.data.size)
+            _check_close(forward, numeric, atol, rtol, i, args, out,
+                         ("forward-mode derivative", "jvp", "numeric"))
+            _check_close(forward, analytic[i], 1e-10, 1e-8, i, args, out,
+                         ("forward-mode derivative", "jvp", "transposed vjp"))
     return True
 
 
-def gradgradcheck(f, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+def gradgradcheck(f, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
+                  check_fwd_over_rev=False):
     """Check second derivatives: gradcheck of x, v -> v^T J_f(x), the backward pass of f.
 
     v (grad_outputs) is random unless given; it is checked too, which tests that each backward
-    is linear in the incoming gradient.
+    is linear in the incoming gradient. check_fwd_over_rev=True (as in PyTorch) also checks
+    tangents flowing through that backward pass (what hvp relies on).
     """
     args, checked = _prepare(inputs)
     with enable_grad():
@@ -125,7 +160,8 @@ def gradgradcheck(f, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, 
         grads = gradients(out, [xs[i] for i in checked], v, create_graph=True)
         return _flat_cat(grads)
 
-    return gradcheck(backward_of_f, tuple(args) + (grad_outputs,), eps, atol, rtol)
+    return gradcheck(backward_of_f, tuple(args) + (grad_outputs,), eps, atol, rtol,
+                     check_forward_ad=check_fwd_over_rev)
 
 
 def _flat_cat(tensors):
