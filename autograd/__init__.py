@@ -6,6 +6,7 @@
     >>> x.grad
     Tensor([2., 4., 6.])
 """
+from gradspace.autograd import forward_ad
 from gradspace.autograd.dtypes import get_default_dtype, set_default_dtype
 from gradspace.autograd.factories import (
     arange,
@@ -50,7 +51,7 @@ __all__ = [
     "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",
     "randn", "rand", "randint", "cat", "stack", "where",
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "directional_derivative",
-    "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError",
+    "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "forward_ad",
 ]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradspace.autograd.dtypes import defaults
 from gradspace.autograd.factories import stack
+from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled
 from gradspace.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from gradspace.autograd.gradients import gradients
@@ -18,7 +19,7 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "directional_derivative", "ja
            "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "gradients"]
 
 
-def _point(x):
+def _point(x, requires_grad=True):
     """x as a tensor to differentiate at, and whether the caller's graph must see through it."""
     if isinstance(x, Tensor):
         if x.requires_grad and is_grad_enabled():
@@ -30,7 +31,15 @@ def _point(x):
         data = np.asarray(x)
     if data.dtype.kind != "f":
         data = data.astype(defaults.float_dtype)
-    return Tensor(data).requires_grad_(), False
+    return Tensor(data).requires_grad_(requires_grad), False
+
+
+def _direction(v, x, where, name):
+    """The direction v (a tangent) as a Tensor of x's shape and dtype."""
+    v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x.dtype))
+    if v.shape != x.shape:
+        raise ValueError(f"{where}: {name} has shape {v.shape} but x has shape {x.shape}")
+    return v
 
 
 def _argnums(argnums, n):
@@ -79,26 +88,23 @@ def vjp(f, x, v):
 
 
 def jvp(f, x, u):
-    """(f(x), J u): the directional derivative of f at x along u (forward mode).
+    """(f(x), J u): the directional derivative of f at x along u, by forward mode.
 
-    Computed by the transpose trick: w -> J^T w is linear, so J u is the gradient of
-    (J^T w) . u with respect to w. That is one forward pass and two backward passes, a small
-    constant times the cost of f, and never a full Jacobian.
+    One forward pass in which x carries the tangent u and every operation carries the tangent
+    of its result (see autograd.forward_ad): the backward engine is never used, and neither the
+    gradient nor the Jacobian is ever formed.
     """
-    x, nested = _point(x)
-    u = u if isinstance(u, Tensor) else Tensor(np.asarray(u, dtype=x.dtype))
-    if u.shape != x.shape:
-        raise ValueError(f"jvp: direction u has shape {u.shape} but x has shape {x.shape}")
-    with enable_grad():
-        out = f(x)
-        w = Tensor(np.zeros(out.shape, out.dtype)).requires_grad_()
-        (jtw,) = gradients(out, x, w, create_graph=True)
-        (ju,) = gradients(jtw, w, u.to(jtw.dtype), create_graph=nested)
-    return (out if nested else out.detach()), ju
+    x, nested = _point(x, requires_grad=False)
+    u = _direction(u, x, "jvp", "direction u")
+    with dual_level():
+        out, ju = unpack_dual(f(make_dual(x, u)))
+    if ju is None:                                   # f(x) does not depend on x
+        ju = Tensor(np.zeros(out.shape, out.dtype))
+    return (out, ju) if nested else (out.detach(), ju.detach())
 
 
 def directional_derivative(f, x, u):
-    """D_u f(x) = grad f(x) . u for scalar f: the rate of change of f along u."""
+    """D_u f(x) = grad f(x) . u for scalar f: the rate of change of f along u (forward mode)."""
     out, ju = jvp(f, x, u)
     if out.numel() != 1:
         raise ValueError(f"directional_derivative: f must be scalar-valued, got shape {out.shape}")
@@ -123,18 +129,33 @@ def jacobian(f, x):
 
 
 def hessian(f, x):
-    """The Hessian of scalar f at x, of shape x.shape + x.shape."""
-    return jacobian(grad(f), x)
+    """The Hessian of scalar f at x, of shape x.shape + x.shape: column k is hvp(f, x, e_k)."""
+    x, _ = _point(x, requires_grad=False)
+    columns = []
+    for k in range(x.numel()):
+        e_k = np.zeros(x.shape, x.dtype)
+        e_k.flat[k] = 1
+        columns.append(hvp(f, x, e_k)[1].reshape(-1))
+    if not columns:
+        return Tensor(np.zeros(x.shape + x.shape, x.dtype))
+    return stack(columns, dim=1).reshape(*(x.shape + x.shape))
 
 
 def hvp(f, x, v):
-    """(f(x), H v): the Hessian of scalar f at x times v, from two backward passes (no Hessian)."""
+    """(f(x), H v): the Hessian of scalar f at x times v, by forward-over-reverse.
+
+    x carries the tangent v through one forward and one backward pass: the gradient that comes
+    out carries the tangent d(grad f)(x) v = H v. Backward formulas are Tensor operations, so
+    the tangent flows through them as through f; the Hessian is never formed.
+    """
     x, nested = _point(x)
-    v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x.dtype))
-    if v.shape != x.shape:
-        raise ValueError(f"hvp: v has shape {v.shape} but x has shape {x.shape}")
-    with enable_grad():
-        out = f(x)
-        (g,) = gradients(out, x, create_graph=True)
-        (hv,) = gradients((g * v).sum(), x, create_graph=nested)
-    return (out if nested else out.detach()), hv
+    v = _direction(v, x, "hvp", "v")
+    with enable_grad(), dual_level():
+        dual = make_dual(x, v)
+        out = f(dual)
+        (g,) = gradients(out, dual, create_graph=nested)
+        hv = unpack_dual(g).tangent
+        out = unpack_dual(out).primal
+    if hv is None:                                   # the gradient does not depend on x
+        hv = Tensor(np.zeros(x.shape, x.dtype))
+    return (out, hv) if nested else (out.detach(), hv.detach())

@@ -23,7 +23,8 @@ def swapped_parameters(module, tensors):
 
 def module_check(module, *inputs, order=1, seed=None):
     """gradcheck (order=1) or gradgradcheck (order=2) of module(*inputs) with respect to every
-    floating input and every parameter. seed reseeds before each call (for Dropout)."""
+    floating input and every parameter, forward mode included. seed reseeds before each call
+    (for Dropout)."""
     params = [p.data for p in module.parameters()]
     n = len(inputs)
 
@@ -33,5 +34,7 @@ def module_check(module, *inputs, order=1, seed=None):
         with swapped_parameters(module, args[n:]):
             return module(*args[:n])
 
-    check = autograd.gradcheck if order == 1 else autograd.gradgradcheck
-    return check(f, tuple(inputs) + tuple(params))
+    args = tuple(inputs) + tuple(params)
+    if order == 1:
+        return autograd.gradcheck(f, args, check_forward_ad=True)
+    return autograd.gradgradcheck(f, args, check_fwd_over_rev=True)
