@@ -342,6 +342,7 @@ def test_jvp_equals_the_recorded_torch_jvp(seed, names, value, slope):
     np.testing.assert_allclose(ju.data.reshape(-1), slope, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")    # torch.func's own imports
 @pytest.mark.parametrize("seed", range(40))
 def test_jvp_equals_torch_func_jvp_on_random_compositions(seed):
     torch = pytest.importorskip("torch")
