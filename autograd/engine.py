@@ -110,12 +110,12 @@ def reduce_to(g, like):
 def accumulate(total, g):
     """total + g (g alone when total is None): two gradients of one tensor summed.
 
-    Under create_graph (grad mode on) the sum is a recorded Tensor op, so it can be
-    differentiated; otherwise it is a plain sum of the numbers, with nothing to record.
+    A Tensor op under create_graph (recorded, to differentiate) and in forward mode (carrying
+    tangents, for hvp); otherwise a plain sum of the numbers, with nothing to record.
     """
     if total is None:
         return g
-    return total + g if state.enabled else total._plus(g)
+    return total + g if state.enabled or state.tangents is not None else total._plus(g)
 
 
 def free(fn):

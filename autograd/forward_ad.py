@@ -11,23 +11,17 @@ pass and without ever forming a gradient or a Jacobian:
         value, slope = unpack_dual(y)          # f(x) and J_f(x) u
 
 The tangents of a level live in a dict local to the level, keyed by tensor identity (as the
-gradients of a backward walk live in a dict local to the walk); they are gone when the level
-exits. Tangents flow whether or not grad mode is on: the backward engine runs under no_grad,
-and tangents flowing through a backward pass (forward-over-reverse) give Hessian-vector
-products. A tangent is not itself dual: levels do not nest (as in PyTorch).
+gradients of a backward walk live in a dict local to the walk), kept beside grad mode's flag
+(grad_mode.state.tangents) so that every operation reads both cheaply; they are gone when
+the level exits. Tangents flow whether or not grad mode is on: the backward engine runs under
+no_grad, and tangents flowing through a backward pass (forward-over-reverse) give
+Hessian-vector products. A tangent is not itself dual: levels do not nest (as in PyTorch).
 """
 from collections import namedtuple
 
 import numpy as np
 
-
-class _State:
-    # The active level's tangents, id(tensor) -> (tensor, tangent), or None outside forward
-    # mode. Holding the tensor keeps its id from being reused. Read by every operation.
-    level = None
-
-
-state = _State()
+from gradspace.autograd.grad_mode import state
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 UnpackedDualTensor.__doc__ = "What unpack_dual returns: the value and its tangent (or None)."
@@ -35,15 +29,15 @@ UnpackedDualTensor.__doc__ = "What unpack_dual returns: the value and its tangen
 
 def enter_dual_level():
     """Start a forward-mode level (prefer `with dual_level():`)."""
-    if state.level is not None:
+    if state.tangents is not None:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    state.level = {}
+    state.tangents = {}
     return 0
 
 
 def exit_dual_level(*, level=None):
     """End the level: every tangent made in it is dropped."""
-    state.level = None
+    state.tangents = None
 
 
 class dual_level:
@@ -60,7 +54,7 @@ class dual_level:
 def in_dual_level():
     """Whether a forward-mode level is active (a backward that takes a numpy shortcut must not:
     tangents may be flowing through it)."""
-    return state.level is not None
+    return state.tangents is not None
 
 
 def make_dual(tensor, tangent, *, level=None):
@@ -69,7 +63,7 @@ def make_dual(tensor, tangent, *, level=None):
     The result is a view of `tensor` (`tensor[...]`): it shares its memory and, when `tensor`
     requires grad, gradients flow back to it. `tensor` itself carries no tangent.
     """
-    if state.level is None:
+    if state.tangents is None:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
     if tensor.dtype.kind != "f":
@@ -81,7 +75,7 @@ def make_dual(tensor, tangent, *, level=None):
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
     dual = _view_without_tangent(tensor)
-    state.level[id(dual)] = (dual, tangent.to(tensor.dtype))
+    state.tangents[id(dual)] = (dual, tangent.to(tensor.dtype))
     return dual
 
 
@@ -96,32 +90,31 @@ def unpack_dual(tensor, *, level=None):
 
 def tangent_of(tensor):
     """The tangent `tensor` carries at the active level, or None."""
-    entry = None if state.level is None else state.level.get(id(tensor))
+    entry = None if state.tangents is None else state.tangents.get(id(tensor))
     return None if entry is None else entry[1]
 
 
 def _view_without_tangent(tensor):
-    tangents, state.level = state.level, None
+    tangents, state.tangents = state.tangents, None
     try:
         return tensor[...]
     finally:
-        state.level = tangents
+        state.tangents = tangents
 
 
 def carry(fn, inputs, out):
-    """Give `out`, the result of node `fn` on `inputs`, its tangent: fn.jvp(out, *tangents).
+    """`out`, the result of node `fn`, given its tangent fn.jvp(out, *tangents); returned.
 
     Called by Function.apply inside a level. Inputs without a tangent pass None; when none has
     one, the result has none either. A rule may return a tangent of a smaller broadcast shape
     or another dtype: it is brought to the result's shape and dtype here, in one place (the
     mirror of the engine undoing broadcasting).
     """
-    tangents = state.level
+    tangents = state.tangents
     entries = [tangents.get(id(t)) for t in inputs]
     if not any(entries):
-        return
-    fn.inputs = inputs                   # jvp reads the inputs from the node, as backward does
-    state.level = None                   # a tangent's own computation carries no tangent
+        return out
+    state.tangents = None                # a tangent's own computation carries no tangent
     try:
         tangent = fn.jvp(out, *[None if e is None else e[1] for e in entries])
         if tangent is not None:
@@ -130,9 +123,10 @@ def carry(fn, inputs, out):
             if tangent.dtype != out.data.dtype:
                 tangent = tangent.to(out.data.dtype)
     finally:
-        state.level = tangents
+        state.tangents = tangents
     if tangent is not None:
         tangents[id(out)] = (out, tangent)
+    return out
 
 
 def total(*terms):

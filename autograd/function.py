@@ -1,24 +1,18 @@
-"""The graph node: one recorded application of a primitive operation.
+"""The graph node: one application of a primitive operation, derivatives beside its forward:
 
-Every primitive is a subclass of `Function` with two methods side by side:
+    forward(self, *arrays, **params) -> ndarray     # numpy in, numpy out; saves what's needed
+    backward(self, grad, out) -> tuple              # dL/d(out) in, one gradient per input
+    jvp(self, out, *tangents) -> Tensor             # inputs' tangents (None: none) in, out's
 
-    forward(self, *arrays, **params) -> ndarray     # numpy in, numpy out
-    backward(self, grad, out) -> tuple              # Tensors in, one gradient per input
-
-`forward` keeps on `self` what `backward` reads, and nothing else. `backward` receives `grad`,
-the gradient of the loss with respect to the output, and `out`, the output Tensor itself; it
-reads the inputs as Tensors from `self.inputs` and returns one Tensor (or None) per input,
-which may keep the output's broadcast shape or another float dtype (the engine reduces it to
-each input's). `needs_input_grad[i]` lets a backward skip work that no one needs. Written with
-Tensor operations, backward can itself be recorded (`create_graph=True`): one definition
-serves every order.
-
-Each primitive declares `__slots__` (empty when it saves nothing): nodes are the most numerous
-objects of a graph. A node holds its inputs, never its output, so the graph has no reference
-cycles: when the user drops the last tensor of a graph, reference counting frees all of it.
+The derivatives read the inputs as Tensors from `self.inputs` and compute with Tensor ops, so
+they can be recorded (`create_graph=True`) or carry tangents: one definition, every order. A
+gradient may keep the output's broadcast shape or dtype (the engine reduces it), and
+`needs_input_grad` says which inputs need one. Nodes have `__slots__` and hold their inputs,
+never their output: no reference cycles, so a dropped graph is freed by reference counting.
 """
 from operator import attrgetter
 
+from gradspace.autograd.forward_ad import carry
 from gradspace.autograd.grad_mode import state
 
 requires_grad = attrgetter("_requires_grad")
@@ -41,11 +35,10 @@ class Function:
         except (ValueError, IndexError, TypeError) as exc:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
-        # The first input builds the result, so this module needs no import of Tensor.
-        if state.enabled and any(map(requires_grad, inputs)):
-            fn.inputs = inputs
-            return inputs[0]._result(data, fn)
-        return inputs[0]._result(data, None)
+        fn.inputs = inputs           # the result's grad_fn only if recorded; jvp reads it too
+        grad_fn = fn if state.enabled and any(map(requires_grad, inputs)) else None
+        out = inputs[0]._result(data, grad_fn)     # so this module needs no import of Tensor
+        return carry(fn, inputs, out) if state.tangents else out     # forward mode: + tangent
 
     @property
     def needs_input_grad(self):
@@ -57,6 +50,9 @@ class Function:
 
     def backward(self, grad, out):
         raise NotImplementedError(f"{type(self).__name__} has no derivative")
+
+    def jvp(self, out, *tangents):
+        raise NotImplementedError(f"{type(self).__name__} has no forward-mode derivative (jvp)")
 
     def release(self):
         """Drop what backward needed (engine.free calls it); a 2nd backward then fails clearly."""

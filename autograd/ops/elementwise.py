@@ -50,8 +50,7 @@ class Mul(Function):
 
     def jvp(self, out, da, db):
         a, b = self.inputs
-        return total(da * b if da is not None else None,
-                     a * db if db is not None else None)
+        return total(da * b if da is not None else None, a * db if db is not None else None)
 
 
 class Div(Function):
