@@ -21,7 +21,6 @@ of cross-entropy takes a numpy shortcut with the same value.
 import numpy as np
 
 from gradspace.autograd import Function, as_tensor, forward_ad, is_grad_enabled
-from gradspace.autograd.forward_ad import total
 
 
 class CrossEntropy(Function):
@@ -169,9 +168,9 @@ class Linear(Function):
 
     def jvp(self, out, dx, dweight, dbias):
         x, weight, _ = self.inputs
-        return total(dx @ weight.T if dx is not None else None,
-                     x @ dweight.T if dweight is not None else None,
-                     dbias)
+        return forward_ad.total(dx @ weight.T if dx is not None else None,
+                                x @ dweight.T if dweight is not None else None,
+                                dbias)
 
 
 def _as_rows(t):
