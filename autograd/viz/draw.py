@@ -291,7 +291,10 @@ def _edges(graph, state, rep, backward, place, final=None):
                          color=style.GRAD_EDGE,
                          labeltooltip=_text(style.exact(grad)))
         elif backward and ghost is not None:
-            attrs.update(label=_label([style.brief(ghost)]), fontcolor="transparent")
+            # Laid out like the final label, its text then removed (playback.strip_ghosts):
+            # system dot 2.43 writes fontcolor "transparent" as near-white visible text.
+            attrs.update(label=_label([style.brief(ghost)]), fontcolor="transparent",
+                         **{"class": style.GHOST_CLASS})
         if hot:
             attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
         edges.append((src, dst, attrs))

@@ -14,10 +14,12 @@ import html
 import json
 import os
 import pathlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from gradspace.autograd.viz.draw import backward_frame, backward_trace
 from gradspace.autograd.viz.rendering import render
+from gradspace.autograd.viz.style import GHOST_CLASS
 from gradspace.autograd.viz.trace import state_after
 
 MAX_FRAMES = 200
@@ -62,9 +64,25 @@ def node_sizes(drawing):
 
 
 def frame_svgs(frames):
-    """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog)."""
+    """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog), the text
+    of labels reserved for later steps removed (strip_ghosts)."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return [_inline(svg) for svg in pool.map(lambda f: render(f, "svg"), frames)]
+        return [strip_ghosts(_inline(svg))
+                for svg in pool.map(lambda f: render(f, "svg"), frames)]
+
+
+# An edge group of the SVG whose class names the ghost class (dot escapes its "-" as &#45;).
+_GHOST = re.compile(r'(<g id="[^"]*" class="edge '
+                    + GHOST_CLASS.replace("-", "(?:-|&#45;)") + r'">)(.*?)(</g>)', re.DOTALL)
+_TEXT = re.compile(r"<text\b[^>]*>.*?</text>\s*", flags=re.DOTALL)
+
+
+def strip_ghosts(svg):
+    """Remove the text of edge labels that are laid out but not yet shown (draw.build's
+    steady mode): every renderer then draws nothing there. Only fontcolor "transparent"
+    would not do: system Graphviz 2.43 writes it as visible near-white text, which covers
+    the edges it crosses and reads as text to screen readers and searches."""
+    return _GHOST.sub(lambda m: m.group(1) + _TEXT.sub("", m.group(2)) + m.group(3), svg)
 
 
 def _inline(svg):

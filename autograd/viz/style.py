@@ -76,6 +76,7 @@ GROUP_STYLE = {"shape": "box3d", "style": "filled", "penwidth": "1.5"}
 CLUSTER_ATTR = {"style": "rounded", "color": "#8c8c8c", "fontsize": "11", "labeljust": "l"}
 HIGHLIGHT = "#d62728"                        # the most recent backward step
 GRAD_EDGE = "#b2182b"                        # labels of gradients that travelled an edge
+GHOST_CLASS = "gs-ghost"                     # SVG class of an edge label reserved, not shown
 
 
 def magnitude(grad):
