@@ -165,7 +165,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
     if title:
         drawing.attr(label=_text(title), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes
-    members = {}                               # group node -> [TensorNodes], number of ops
+    members = {}                               # group node -> [[TensorNodes], [OpNodes]]
     used = set()
     targets = modules.collapse_targets(graph, collapse)
     for path in sorted(targets):
@@ -182,7 +182,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         group = modules.collapse_into(node.module, targets)
         if group is not None:
             rep[node.key] = groups[group]
-            members.setdefault(rep[node.key], [[], 0])[0].append(node)
+            members.setdefault(rep[node.key], [[], []])[0].append(node)
             continue
         place(node.module, node.key, *_tensor_node(node, state, show_data, show_grad,
                                                    backward))
@@ -190,13 +190,13 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         group = modules.collapse_into(op.module, targets)
         if group is not None:
             rep[op.key] = groups[group]
-            members.setdefault(rep[op.key], [[], 0])[1] += 1
+            members.setdefault(rep[op.key], [[], []])[1].append(op)
             continue
         place(op.module, op.key, *_op_node(op, state, backward))
     for path, key in groups.items():
-        tensors, n_ops = members.get(key, ([], 0))
+        tensors, ops = members.get(key, ([], []))
         place(path.rpartition(".")[0], key,
-              *_group_node(graph, path, key, tensors, n_ops, rep, state, show_grad))
+              *_group_node(graph, path, key, tensors, ops, rep, state, show_grad))
     edges = _edges(graph, state, rep, backward, place, final)
     _emit(drawing, nodes, graph.module_types, used)
     for src, dst, attrs in edges:
@@ -249,8 +249,9 @@ def _op_node(op, state, backward):
     return _label(lines), attrs
 
 
-def _group_node(graph, path, key, members, n_ops, rep, state, show_grad):
-    """One node standing for a collapsed module: its parameters, size and gradient scale."""
+def _group_node(graph, path, key, members, ops, rep, state, show_grad):
+    """One node standing for a collapsed module: its parameters, the shapes that go in and
+    come out, its number of operations and its gradient scale."""
     params = [n for n in members if n.role == "param"]
     kind = graph.module_types.get(path)
     lines = [path + (f" ({kind})" if kind else "")]
@@ -258,11 +259,21 @@ def _group_node(graph, path, key, members, n_ops, rep, state, show_grad):
                       for n in params[:4])
     if params:
         lines.append(f"params: {shown}" + (", ..." if len(params) > 4 else ""))
-    lines.append(f"{n_ops} ops")
+    ins, seen = [], set()
+    for op in ops:
+        for i in op.inputs:
+            if rep.get(i.key) != key and i.role != "number" and i.key not in seen:
+                seen.add(i.key)
+                ins.append(i)
+    shapes = graph.call_inputs.get(path) or [n.tensor.shape for n in ins]
+    if shapes:
+        lines.append("in " + ", ".join(style.shape_text(s) for s in shapes[:3])
+                     + (", ..." if len(shapes) > 3 else ""))
     outs = [n for n in members if n.role == "root"
             or any(rep.get(op.key) != key for op, _ in n.consumers)]
     if outs:
         lines.append("out " + ", ".join(style.shape_text(n.tensor.shape) for n in outs[:3]))
+    lines.append(f"{len(ops)} op" + ("" if len(ops) == 1 else "s"))
     grads = [state.grads[n.key] for n in (params or members) if n.key in state.grads]
     attrs = dict(style.GROUP_STYLE)
     grad = None

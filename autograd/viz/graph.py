@@ -49,6 +49,8 @@ class Graph:
     ops: list
     by_id: dict                 # id(Tensor) -> TensorNode
     module_types: dict          # module path -> class name, when a module was given
+    recorded: bool = False      # ops attributed from recorded module calls, not guessed
+    call_inputs: dict = field(default_factory=dict)   # module path -> shapes its call got
 
     def node_of(self, tensor):
         return self.by_id[id(tensor)]
@@ -85,7 +87,7 @@ def read_graph(root, params=None, where="draw_graph"):
     """The Graph of `root`; `params` names parameters (see modules.parameter_names)."""
     if not hasattr(root, "grad_fn") or not hasattr(root, "data"):
         raise TypeError(f"{where}: expected a Tensor to draw, got {type(root).__name__}")
-    names, module_types = modules.parameter_names(params, where)
+    names, module_types, owners = modules.parameter_names(params, where)
     order = forward_order(root, where)
     tensors, ops, by_id = [], [], {}
     for t in order:
@@ -119,7 +121,7 @@ def read_graph(root, params=None, where="draw_graph"):
             ops.append(op)
     graph = Graph(root=by_id[id(root)], tensors=tensors, ops=ops, by_id=by_id,
                   module_types=module_types)
-    modules.attribute(graph)
+    modules.attribute(graph, owners)
     return graph
 
 

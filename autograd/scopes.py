@@ -1,0 +1,81 @@
+"""Which call made which part of a graph: the record that lets a drawing box a model's layers.
+
+Every tensor is numbered when it is made (`Tensor._seq`, a topological numbering). `call(owner,
+forward, ...)` takes one number before running `forward` and one after: every tensor the call
+made, inside nested calls too, is numbered between the two. The pair is noted against the
+tensors the call returned, in a table that holds them weakly (a dropped graph drops its notes).
+nn.Module.__call__ runs every forward through `call`, so a drawing (autograd.viz.modules) knows
+that the reshape after an Embedding was made by Flatten, not guessed from the parameters the
+reshape reads (it reads none).
+
+Nothing is noted under no_grad: no graph is recorded then, so there is nothing to draw. The
+cost in grad mode is one weak reference and a list per returned tensor.
+
+autograd does not know what an `owner` is: the drawing matches owners against the modules
+that `named_modules()` lists.
+"""
+import weakref
+
+from gradspace.autograd.grad_mode import state
+from gradspace.autograd.tensor import Tensor, creation_order
+
+_notes = {}          # id(Tensor) -> (weakref to it, [(owner, first, last, shapes), ...])
+
+
+def call(owner, forward, *args, **kwargs):
+    """forward(*args, **kwargs), noting `owner` against the tensors it returns."""
+    if not state.enabled:
+        return forward(*args, **kwargs)
+    first = _number()
+    out = forward(*args, **kwargs)
+    # what went in, as shapes: ids given to an Embedding are data, not inputs of the graph
+    shapes = tuple(tuple(a.shape) for a in args if hasattr(a, "shape"))
+    note = (owner, first, _number(), shapes)
+    for t in _tensors(out):
+        _note(t, note)
+    return out
+
+
+def calls_of(tensor):
+    """[(owner, first, last, input shapes)] of the calls that returned `tensor`, innermost
+    first: every tensor those calls made has a creation number between first and last."""
+    entry = _notes.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return []
+    return list(entry[1])
+
+
+def _number():
+    # A number of the same sequence tensors take theirs from: skipping one leaves the
+    # order topological.
+    return next(creation_order)
+
+
+def _note(t, note):
+    key = id(t)
+    entry = _notes.get(key)
+    if entry is not None and entry[0]() is t:
+        entry[1].append(note)                  # an outer call returning an inner's result
+        return
+    _notes[key] = (weakref.ref(t, lambda _, key=key: _forget(key)), [note])
+
+
+def _forget(key):
+    entry = _notes.get(key)
+    if entry is not None and entry[0]() is None:
+        del _notes[key]
+
+
+def _tensors(out):
+    """The Tensors in a forward's result: itself, or inside tuples, lists and dicts."""
+    if isinstance(out, Tensor):
+        return (out,)
+    if isinstance(out, dict):
+        out = out.values()
+    elif not isinstance(out, (tuple, list)):
+        return ()
+    found = []
+    for item in out:
+        found.extend(_tensors(item))
+    return found
+
