@@ -2,7 +2,8 @@
 
 Every tensor is numbered when it is made (`Tensor._seq`, a topological numbering). `call(owner,
 forward, ...)` takes one number before running `forward` and one after: every tensor the call
-made, inside nested calls too, is numbered between the two. The pair is noted against the
+made, inside nested calls too, is numbered between the two (taken from the tensors' own
+sequence, so it stays a topological numbering). The pair is noted against the
 tensors the call returned, in a table that holds them weakly (a dropped graph drops its notes).
 nn.Module.__call__ runs every forward through `call`, so a drawing (autograd.viz.modules) knows
 that the reshape after an Embedding was made by Flatten, not guessed from the parameters the
@@ -26,13 +27,17 @@ def call(owner, forward, *args, **kwargs):
     """forward(*args, **kwargs), noting `owner` against the tensors it returns."""
     if not state.enabled:
         return forward(*args, **kwargs)
-    first = _number()
+    first = next(creation_order)
     out = forward(*args, **kwargs)
     # what went in, as shapes: ids given to an Embedding are data, not inputs of the graph
-    shapes = tuple(tuple(a.shape) for a in args if hasattr(a, "shape"))
-    note = (owner, first, _number(), shapes)
-    for t in _tensors(out):
-        _note(t, note)
+    shapes = tuple([a.data.shape if type(a) is Tensor else getattr(a, "shape", None)
+                    for a in args])
+    note = (owner, first, next(creation_order), tuple(s for s in shapes if s is not None))
+    if type(out) is Tensor:
+        _note(out, note)
+    else:
+        for t in _tensors(out):
+            _note(t, note)
     return out
 
 
@@ -43,12 +48,6 @@ def calls_of(tensor):
     if entry is None or entry[0]() is not tensor:
         return []
     return list(entry[1])
-
-
-def _number():
-    # A number of the same sequence tensors take theirs from: skipping one leaves the
-    # order topological.
-    return next(creation_order)
 
 
 def _note(t, note):
