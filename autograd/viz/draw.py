@@ -25,7 +25,7 @@ from gradspace.autograd.viz.rendering import drawing_class
 from gradspace.autograd.viz.trace import State, state_after, trace_backward
 
 
-def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, collapse=False,
+def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, collapse=False,
                gradient=None, legend=True):
     """The computation graph of `root` as a graphviz.Digraph (a Drawing).
 
@@ -53,8 +53,8 @@ def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, 
                  rankdir=rankdir, collapse=collapse, legend=legend and seeded, title=title)
 
 
-def draw_backward(root, step=None, show_data=True, rankdir="LR", params=None, gradient=None,
-                  legend=True):
+def draw_backward(root, step=None, show_data=True, rankdir="TB", params=None, gradient=None,
+                  legend=True, direction="forward"):
     """The graph of `root` after the engine's first `step` backward steps (None: all).
 
     Every tensor whose gradient is complete shows it and is numbered in backward order (#1 is
@@ -63,11 +63,17 @@ def draw_backward(root, step=None, show_data=True, rankdir="LR", params=None, gr
     already went through are drawn dashed and marked "freed" (a plain backward() frees their
     saved buffers there); the latest step is outlined in red. Nothing of the user's is
     changed: .grad stays as it was and the graph stays usable.
+
+    direction="backward" points every arrow the way gradients flow, from the root towards
+    the leaves, and turns the drawing around so it reads in that order (the root on top for
+    rankdir="TB"); the layout is the forward drawing's, mirrored.
     """
     check_rankdir(rankdir, "draw_backward")
+    check_direction(direction, "draw_backward")
     graph, steps = backward_trace(root, params, gradient, "draw_backward")
     k = len(steps) if step is None else check_step(step, len(steps))
-    return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend)
+    return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend,
+                          direction=direction)
 
 
 def backward_trace(root, params, gradient, where):
@@ -82,6 +88,12 @@ def check_rankdir(rankdir, where):
                          f"bottom), 'RL' or 'BT', got {rankdir!r}")
 
 
+def check_direction(direction, where):
+    if direction not in ("forward", "backward"):
+        raise ValueError(f"{where}: direction must be 'forward' (arrows from inputs to "
+                         f"results) or 'backward' (the way gradients flow), got {direction!r}")
+
+
 def check_step(step, total):
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
             or not 0 <= step <= total:
@@ -90,12 +102,14 @@ def check_step(step, total):
     return int(step)
 
 
-def backward_frame(graph, steps, k, show_data=True, rankdir="LR", legend=True, steady=None):
+def backward_frame(graph, steps, k, show_data=True, rankdir="TB", legend=True, steady=None,
+                   direction="forward"):
     """The Drawing after k of `steps`, with its caption. steady: see build."""
     state = state_after(graph, steps, k)
     caption = step_caption(graph, steps, k)
     drawing = build(graph, state, show_data=show_data, show_grad=True, backward=True,
-                    rankdir=rankdir, legend=legend, title=caption, steady=steady)
+                    rankdir=rankdir, legend=legend, title=caption, steady=steady,
+                    direction=direction)
     drawing.caption = caption
     return drawing
 
@@ -147,8 +161,11 @@ def _text(text):
     return nohtml(escape(str(text)).replace("\n", "\\n"))
 
 
-def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="LR",
-          collapse=False, legend=True, title="", steady=None):
+REVERSED = {"TB": "BT", "BT": "TB", "LR": "RL", "RL": "LR"}
+
+
+def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="TB",
+          collapse=False, legend=True, title="", steady=None, direction="forward"):
     """The Drawing of `graph` in `state` (a trace.State; None: nothing computed).
 
     steady=(sizes, final): pin every node to a size ({key: (width, height)} in inches,
@@ -159,9 +176,15 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
     """
     state = state or State()
     sizes, final = steady or ({}, None)
+    edge_attr = style.EDGE_ATTR
+    if direction == "backward":
+        # Edges stay input -> result, so dot lays the graph out as in the forward drawing;
+        # dir=back draws each arrowhead at the input, and the reversed rank direction puts
+        # the root first: the arrows then read the way gradients flow.
+        rankdir, edge_attr = REVERSED[rankdir], {**edge_attr, "dir": "back"}
     drawing = drawing_class()(
         name="gradspace", graph_attr={**style.GRAPH_ATTR, "rankdir": rankdir},
-        node_attr=style.NODE_ATTR, edge_attr=style.EDGE_ATTR)
+        node_attr=style.NODE_ATTR, edge_attr=edge_attr)
     if title:
         drawing.attr(label=_text(title), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes

@@ -17,7 +17,7 @@ import pathlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from gradspace.autograd.viz.draw import backward_frame, backward_trace
+from gradspace.autograd.viz.draw import backward_frame, backward_trace, check_direction
 from gradspace.autograd.viz.rendering import render
 from gradspace.autograd.viz.style import GHOST_CLASS
 from gradspace.autograd.viz.trace import state_after
@@ -26,8 +26,8 @@ MAX_FRAMES = 200
 WORKERS = min(8, os.cpu_count() or 1)              # renderer processes at a time
 
 
-def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="LR",
-                    legend=True, max_frames=MAX_FRAMES, steady=False):
+def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="TB",
+                    legend=True, max_frames=MAX_FRAMES, steady=False, direction="forward"):
     """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once.
 
     steady=True pins every node to the largest size it takes in any frame and gives every
@@ -40,7 +40,9 @@ def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="L
         raise ValueError(f"player: this backward pass has {len(steps)} steps, more frames than "
                          f"max_frames={max_frames}; pass a larger max_frames, or draw single "
                          f"steps with draw_backward(root, step=k)")
-    options = {"show_data": show_data, "rankdir": rankdir, "legend": legend}
+    check_direction(direction, "player")
+    options = {"show_data": show_data, "rankdir": rankdir, "legend": legend,
+               "direction": direction}
     frames = [backward_frame(graph, steps, k, **options) for k in range(len(steps) + 1)]
     if not steady:
         return frames
@@ -108,7 +110,7 @@ def save_player(root, path, **options):
 
     Next/previous buttons, a slider, the left/right arrow keys (Home/End for the ends) and a
     step counter; frame k is draw_backward(root, step=k). options: params, gradient,
-    show_data, rankdir, legend, max_frames, title.
+    show_data, rankdir, legend, max_frames, title, direction.
     """
     path = pathlib.Path(path)
     text = player_html(root, **options)            # render everything before opening the file

@@ -46,13 +46,13 @@ BIN_NAMES = ("< 1e-6", "1e-6 .. 1e-4", "1e-4 .. 0.01", "0.01 .. 1", "1 .. 10", "
 NONFINITE = "#e41a1c"
 DARK_BINS = 3                                # bins 0..2 are dark: write on them in white
 
-FONT = "Helvetica"
+FONT = "DejaVu Sans"
 # nslimit bounds dot's network-simplex passes that place nodes: graphviz-pure can otherwise
 # spend minutes on a few hundred nodes of some sizes (measured: 14 s -> 0.2 s on a 300-node
 # chain); small graphs come out the same either way.
 GRAPH_ATTR = {"fontname": FONT, "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35",
               "nslimit": "2"}
-NODE_ATTR = {"fontname": FONT, "fontsize": "11", "margin": "0.08,0.04", "height": "0.3"}
+NODE_ATTR = {"fontname": FONT, "fontsize": "11", "margin": "0.1,0.06", "height": "0.3"}
 EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"}
 
 TENSOR_STYLES = {
