@@ -153,13 +153,15 @@ def player(root, **options):
     return widgets.VBox([widgets.HBox([play, slider]), caption, view])
 
 
+# The buttons' glyphs (U+21E4, U+25C0, U+25B6, U+21E5) are in DejaVu Sans, which Linux browsers
+# have; the media-control glyphs U+23EE/U+23ED are in none of their fonts and showed as boxes.
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-  body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
+  body {{ font-family: "DejaVu Sans", Verdana, Arial, sans-serif; margin: 1.5em; }}
   .controls {{ display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }}
   .controls button {{ font-size: 1em; padding: 0.2em 0.8em; }}
   .counter {{ font-variant-numeric: tabular-nums; min-width: 9em; }}
@@ -171,10 +173,10 @@ _PAGE = """<!DOCTYPE html>
 <div id="{uid}" class="gs-player">
 <h2>{title}</h2>
 <div class="controls">
-  <button type="button" class="first" title="first step (Home)">&#x23EE;</button>
+  <button type="button" class="first" title="first step (Home)">&#x21E4; first</button>
   <button type="button" class="prev" title="previous step (left arrow)">&#x25C0; prev</button>
   <button type="button" class="next" title="next step (right arrow)">next &#x25B6;</button>
-  <button type="button" class="last" title="last step (End)">&#x23ED;</button>
+  <button type="button" class="last" title="last step (End)">last &#x21E5;</button>
   <input type="range" class="slider" min="0" max="{last}" value="0" aria-label="step">
   <span class="counter">step 0 of {last}</span>
 </div>
