@@ -135,23 +135,11 @@ def test_the_player_steps_in_chromium_offline_without_errors(tmp_path):
             labels = page.eval_on_selector_all("button", "(bs) => bs.map((b) => b.textContent)")
             glyphs = sorted({c for text in labels for c in text if ord(c) > 127})
             assert len(glyphs) == 4
-            assert page.evaluate(GLYPHS, glyphs) == [True] * 4, glyphs
+            # (the check can fail: a private-use code point no font has is found missing)
+            assert page.evaluate(GLYPHS, glyphs + ["\U000f0001"]) == [True] * 4 + [False], \
+                glyphs
             page.screenshot(path=str(tmp_path / "player.png"), full_page=True)
         finally:
             browser.close()
     assert requests == [] and problems == []
     assert (tmp_path / "player.png").stat().st_size > 10_000
-
-
-def test_the_missing_glyph_check_can_fail(tmp_path):
-    sync_api = chromium()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_content('<button style="font-family: \\"DejaVu Sans\\"">x</button>')
-            # a private-use code point no font has
-            found = page.evaluate(GLYPHS, ["\u21e4", "\U000f0001"])
-        finally:
-            browser.close()
-    assert found == [True, False]
