@@ -26,7 +26,7 @@ from gradspace.autograd.viz.trace import State, state_after, trace_backward
 
 
 def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, collapse=False,
-               gradient=None, legend=True):
+               gradient=None, legend=True, color="relative"):
     """The computation graph of `root` as a graphviz.Digraph (a Drawing).
 
     One node per tensor (its name, shape, and its values and d(root)/d(tensor) when small, a
@@ -42,19 +42,22 @@ def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, 
         raise ValueError("draw_graph: collapse needs params= (a module or named parameters): "
                          "modules are what it collapses")
     check_rankdir(rankdir, "draw_graph")
+    style.make_scale(color, [], "draw_graph")
     graph = read_graph(root, params, "draw_graph")
     steps, seeded = _trace_for_drawing(root, gradient)
     state = state_after(graph, steps, len(steps))
+    scale = style.make_scale(color, [s.grad for s in steps], "draw_graph")
     title = ""
     if show_grad and not seeded and root.requires_grad:
         title = (f"gradients not shown: the root has shape {style.shape_text(root.shape)}; "
                  f"pass gradient= to draw d(root)/d(.) for that seed")
     return build(graph, state, show_data=show_data, show_grad=show_grad and seeded,
-                 rankdir=rankdir, collapse=collapse, legend=legend and seeded, title=title)
+                 rankdir=rankdir, collapse=collapse, legend=legend and seeded, title=title,
+                 scale=scale)
 
 
 def draw_backward(root, step=None, show_data=True, rankdir="TB", params=None, gradient=None,
-                  legend=True, direction="forward"):
+                  legend=True, direction="forward", color="relative"):
     """The graph of `root` after the engine's first `step` backward steps (None: all).
 
     Every tensor whose gradient is complete shows it and is numbered in backward order (#1 is
@@ -66,14 +69,17 @@ def draw_backward(root, step=None, show_data=True, rankdir="TB", params=None, gr
 
     direction="backward" points every arrow the way gradients flow, from the root towards
     the leaves, and turns the drawing around so it reads in that order (the root on top for
-    rankdir="TB"); the layout is the forward drawing's, mirrored.
+    rankdir="TB"); the layout is the forward drawing's, mirrored. color: as in draw_graph,
+    the relative scale spread over the whole backward pass, so colours mean the same at
+    every step.
     """
     check_rankdir(rankdir, "draw_backward")
     check_direction(direction, "draw_backward")
+    style.make_scale(color, [], "draw_backward")
     graph, steps = backward_trace(root, params, gradient, "draw_backward")
     k = len(steps) if step is None else check_step(step, len(steps))
     return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend,
-                          direction=direction)
+                          direction=direction, color=color)
 
 
 def backward_trace(root, params, gradient, where):
@@ -103,13 +109,14 @@ def check_step(step, total):
 
 
 def backward_frame(graph, steps, k, show_data=True, rankdir="TB", legend=True, steady=None,
-                   direction="forward"):
+                   direction="forward", color="relative"):
     """The Drawing after k of `steps`, with its caption. steady: see build."""
     state = state_after(graph, steps, k)
     caption = step_caption(graph, steps, k)
+    scale = style.make_scale(color, [s.grad for s in steps], "draw_backward")
     drawing = build(graph, state, show_data=show_data, show_grad=True, backward=True,
                     rankdir=rankdir, legend=legend, title=caption, steady=steady,
-                    direction=direction)
+                    direction=direction, scale=scale)
     drawing.caption = caption
     return drawing
 
@@ -165,7 +172,8 @@ REVERSED = {"TB": "BT", "BT": "TB", "LR": "RL", "RL": "LR"}
 
 
 def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="TB",
-          collapse=False, legend=True, title="", steady=None, direction="forward"):
+          collapse=False, legend=True, title="", steady=None, direction="forward",
+          scale=None):
     """The Drawing of `graph` in `state` (a trace.State; None: nothing computed).
 
     steady=(sizes, final): pin every node to a size ({key: (width, height)} in inches,
@@ -175,6 +183,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
     same layout and nothing jumps between steps.
     """
     state = state or State()
+    scale = scale or style.FIXED
     sizes, final = steady or ({}, None)
     edge_attr = style.EDGE_ATTR
     if direction == "backward":
@@ -208,7 +217,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
             members.setdefault(rep[node.key], [[], []])[0].append(node)
             continue
         place(node.module, node.key, *_tensor_node(node, state, show_data, show_grad,
-                                                   backward))
+                                                   backward, scale))
     for op in graph.ops:
         group = modules.collapse_into(op.module, targets)
         if group is not None:
@@ -219,17 +228,17 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
     for path, key in groups.items():
         tensors, ops = members.get(key, ([], []))
         place(path.rpartition(".")[0], key,
-              *_group_node(graph, path, key, tensors, ops, rep, state, show_grad))
+              *_group_node(graph, path, key, tensors, ops, rep, state, show_grad, scale))
     edges = _edges(graph, state, rep, backward, place, final)
     _emit(drawing, nodes, graph.module_types, used)
     for src, dst, attrs in edges:
         drawing.edge(src, dst, **attrs)
     if legend and show_grad and graph.root.tensor.requires_grad:
-        drawing.node("legend", label=style.legend_label(), shape="plaintext")
+        drawing.node("legend", label=style.legend_label(scale), shape="plaintext")
     return drawing
 
 
-def _tensor_node(node, state, show_data, show_grad, backward):
+def _tensor_node(node, state, show_data, show_grad, backward, scale):
     t = node.tensor
     head = []                                   # "#3 name (3, 1)": step, name, shape
     if backward and node.key in state.numbers:
@@ -253,7 +262,7 @@ def _tensor_node(node, state, show_data, show_grad, backward):
         tip.append("grad so far " + style.exact(state.partial[node.key]))
     attrs = dict(style.TENSOR_STYLES[node.role])
     if node.role != "constant":
-        attrs["fillcolor"], attrs["fontcolor"] = style.grad_colors(grad)
+        attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
     if tip:
         attrs["tooltip"] = _text("\n".join(tip))
     if backward and node.key == state.latest:
@@ -272,7 +281,7 @@ def _op_node(op, state, backward):
     return _label(lines), attrs
 
 
-def _group_node(graph, path, key, members, ops, rep, state, show_grad):
+def _group_node(graph, path, key, members, ops, rep, state, show_grad, scale):
     """One node standing for a collapsed module: its parameters, the shapes that go in and
     come out, its number of operations and its gradient scale."""
     params = [n for n in members if n.role == "param"]
@@ -303,7 +312,7 @@ def _group_node(graph, path, key, members, ops, rep, state, show_grad):
     if show_grad and grads:
         grad = np.array([style.magnitude(g) for g in grads])
         lines.append("max |grad| " + style.number(grad.max()))
-    attrs["fillcolor"], attrs["fontcolor"] = style.grad_colors(grad)
+    attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
     return _label(lines), attrs
 
 

@@ -27,7 +27,8 @@ WORKERS = min(8, os.cpu_count() or 1)              # renderer processes at a tim
 
 
 def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="TB",
-                    legend=True, max_frames=MAX_FRAMES, steady=False, direction="forward"):
+                    legend=True, max_frames=MAX_FRAMES, steady=False, direction="forward",
+                    color="relative"):
     """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once.
 
     steady=True pins every node to the largest size it takes in any frame and gives every
@@ -42,7 +43,7 @@ def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="T
                          f"steps with draw_backward(root, step=k)")
     check_direction(direction, "player")
     options = {"show_data": show_data, "rankdir": rankdir, "legend": legend,
-               "direction": direction}
+               "direction": direction, "color": color}
     frames = [backward_frame(graph, steps, k, **options) for k in range(len(steps) + 1)]
     if not steady:
         return frames
@@ -110,7 +111,7 @@ def save_player(root, path, **options):
 
     Next/previous buttons, a slider, the left/right arrow keys (Home/End for the ends) and a
     step counter; frame k is draw_backward(root, step=k). options: params, gradient,
-    show_data, rankdir, legend, max_frames, title, direction.
+    show_data, rankdir, legend, max_frames, title, direction, color.
     """
     path = pathlib.Path(path)
     text = player_html(root, **options)            # render everything before opening the file

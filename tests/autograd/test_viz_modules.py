@@ -115,7 +115,7 @@ def test_collapse_draws_each_module_as_one_node():
 
 def test_collapsed_modules_are_coloured_by_their_parameters_gradients():
     model, loss = stand_in_loss()
-    found = nodes(viz.draw_graph(loss, params=model, collapse=True).source)
+    found = nodes(viz.draw_graph(loss, params=model, collapse=True, color="fixed").source)
     loss.backward()
     for i in (0, 2):
         layer = model.layers[i]
@@ -140,7 +140,7 @@ def test_real_nn_modules_meet_the_contract():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     x = Tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32), name="x")
     loss = nn.functional.cross_entropy(model(x), np.array([0, 1, 0, 1, 1]))
-    source = viz.draw_graph(loss, params=model).source
+    source = viz.draw_graph(loss, params=model, color="fixed").source
     boxes = clusters(source)
     # the ReLU module ran the relu: nn.Module.__call__ recorded it (no guess needed)
     assert set(boxes) == {"0 (Linear)", "1 (ReLU)", "2 (Linear)"}
