@@ -15,6 +15,7 @@ class Add(Function):
     def forward(self, a, b):
         return a + b
 
+    formulas = ("dL/da = dL/dout", "dL/db = dL/dout")
     def backward(self, grad, out):
         return grad, grad
 
@@ -25,6 +26,7 @@ class Sub(Function):
     def forward(self, a, b):
         return a - b
 
+    formulas = ("dL/da = dL/dout", "dL/db = -dL/dout")
     def backward(self, grad, out):
         return grad, -grad
 
@@ -35,6 +37,7 @@ class Mul(Function):
     def forward(self, a, b):
         return a * b
 
+    formulas = ("dL/da = dL/dout * b", "dL/db = dL/dout * a")
     def backward(self, grad, out):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
@@ -48,6 +51,7 @@ class Div(Function):
     def forward(self, a, b):
         return a / b
 
+    formulas = ("dL/da = dL/dout / b", "dL/db = -dL/dout * a / b^2")
     def backward(self, grad, out):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
@@ -61,6 +65,7 @@ class Pow(Function):
     def forward(self, a, p):
         return a ** p
 
+    formulas = ("dL/da = dL/dout * p * a^(p - 1)", "dL/dp = dL/dout * out * log(a)")
     def backward(self, grad, out):
         a, p = self.inputs
         need_a, need_p = self.needs_input_grad
@@ -74,6 +79,7 @@ class Neg(Function):
     def forward(self, a):
         return -a
 
+    formulas = ("dL/da = -dL/dout",)
     def backward(self, grad, out):
         return (-grad,)
 
@@ -84,6 +90,7 @@ class Exp(Function):
     def forward(self, a):
         return np.exp(a)
 
+    formulas = ("dL/da = dL/dout * out",)
     def backward(self, grad, out):
         return (grad * out,)                 # d(e^a)/da = e^a
 
@@ -94,6 +101,7 @@ class Log(Function):
     def forward(self, a):
         return np.log(a)
 
+    formulas = ("dL/da = dL/dout / a",)
     def backward(self, grad, out):
         return (grad / self.inputs[0],)      # d(log a)/da = 1/a
 
@@ -104,6 +112,7 @@ class Sqrt(Function):
     def forward(self, a):
         return np.sqrt(a)
 
+    formulas = ("dL/da = dL/dout / (2 * out)",)
     def backward(self, grad, out):
         return (grad * 0.5 / out,)           # d(sqrt a)/da = 1 / (2 sqrt a)
 
@@ -114,6 +123,7 @@ class Tanh(Function):
     def forward(self, a):
         return np.tanh(a)
 
+    formulas = ("dL/da = dL/dout * (1 - out^2)",)
     def backward(self, grad, out):
         return (TanhBackward.apply(grad, out),)     # grad (1 - tanh^2 a), as one node
 
@@ -132,6 +142,7 @@ class TanhBackward(Function):
         np.subtract(1, slope, out=slope)     # temporary array, not two
         return _times(slope, grad)
 
+    formulas = ("dL/dgrad = dL/dout * (1 - t^2)", "dL/dt = -2 * dL/dout * grad * t")
     def backward(self, gg, out):
         grad, t = self.inputs
         need_grad, need_t = self.needs_input_grad
@@ -160,6 +171,7 @@ class Sigmoid(Function):
         out /= 1 + e
         return out
 
+    formulas = ("dL/da = dL/dout * out * (1 - out)",)
     def backward(self, grad, out):
         return (SigmoidBackward.apply(grad, out),)  # grad s (1 - s), as one node
 
@@ -174,6 +186,7 @@ class SigmoidBackward(Function):
         slope *= s
         return _times(slope, grad)
 
+    formulas = ("dL/dgrad = dL/dout * s * (1 - s)", "dL/ds = dL/dout * grad * (1 - 2 * s)")
     def backward(self, gg, out):
         grad, s = self.inputs
         need_grad, need_s = self.needs_input_grad
@@ -187,6 +200,7 @@ class Relu(Function):
     def forward(self, a):
         return np.maximum(a, 0)
 
+    formulas = ("dL/da = dL/dout * [a > 0]",)
     def backward(self, grad, out):
         return (grad * (self.inputs[0] > 0),)
 
@@ -197,6 +211,7 @@ class Abs(Function):
     def forward(self, a):
         return np.abs(a)
 
+    formulas = ("dL/da = dL/dout * sign(a)",)
     def backward(self, grad, out):
         return (grad * self.inputs[0].sign(),)
 
@@ -207,6 +222,7 @@ class Sin(Function):
     def forward(self, a):
         return np.sin(a)
 
+    formulas = ("dL/da = dL/dout * cos(a)",)
     def backward(self, grad, out):
         return (grad * self.inputs[0].cos(),)
 
@@ -217,6 +233,7 @@ class Cos(Function):
     def forward(self, a):
         return np.cos(a)
 
+    formulas = ("dL/da = -dL/dout * sin(a)",)
     def backward(self, grad, out):
         return (-grad * self.inputs[0].sin(),)
 
@@ -228,6 +245,7 @@ class Clamp(Function):
         self.low, self.high = low, high
         return np.clip(a, low, high)
 
+    formulas = ("dL/da = dL/dout * [low <= a <= high]",)
     def backward(self, grad, out):
         a = self.inputs[0]
         if self.low is not None:
@@ -243,6 +261,8 @@ class Maximum(Function):
     def forward(self, a, b):
         return np.maximum(a, b)
 
+    formulas = ("dL/da = dL/dout * ([a > b] + [a == b] / 2)",
+                "dL/db = dL/dout * ([b > a] + [a == b] / 2)")
     def backward(self, grad, out):
         a, b = self.inputs
         tie = grad * (a == b) * 0.5
@@ -255,6 +275,8 @@ class Minimum(Function):
     def forward(self, a, b):
         return np.minimum(a, b)
 
+    formulas = ("dL/da = dL/dout * ([a < b] + [a == b] / 2)",
+                "dL/db = dL/dout * ([b < a] + [a == b] / 2)")
     def backward(self, grad, out):
         a, b = self.inputs
         tie = grad * (a == b) * 0.5
@@ -267,6 +289,7 @@ class Where(Function):
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
 
+    formulas = (None, "dL/da = dL/dout * [cond]", "dL/db = dL/dout * [not cond]")
     def backward(self, grad, out):
         condition = self.inputs[0]
         return None, grad * condition, grad * ~condition
@@ -278,6 +301,7 @@ class Cast(Function):
     def forward(self, a, dtype=None):
         return a.astype(dtype)
 
+    formulas = ("dL/da = dL/dout",)
     def backward(self, grad, out):
         return (grad,)                       # the engine casts it back to the input's dtype
 

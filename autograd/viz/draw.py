@@ -20,6 +20,7 @@ import numpy as np
 
 from gradspace.autograd.dtypes import get_default_dtype
 from gradspace.autograd.viz import modules, style
+from gradspace.autograd.viz.chain import step_caption
 from gradspace.autograd.viz.graph import op_params, read_graph
 from gradspace.autograd.viz.rendering import drawing_class
 from gradspace.autograd.viz.trace import State, state_after, trace_backward
@@ -121,23 +122,6 @@ def backward_frame(graph, steps, k, show_data=True, rankdir="TB", legend=True, s
     return drawing
 
 
-def step_caption(graph, steps, k):
-    """`backward step 3 of 7: e = Mul(a, b) sent gradients to a, b`."""
-    if k == 0:
-        return f"backward step 0 of {len(steps)}: the forward graph, no gradient yet"
-    s = steps[k - 1]
-    node = graph.node_of(s.tensor)
-    who = _display_name(node)
-    if node.op is None:
-        what = f"{who} is a leaf: its gradient is complete"
-    else:
-        args = ", ".join(_display_name(i) for i in node.op.inputs)
-        to = ", ".join(_display_name(i) for i, g in zip(node.op.inputs, s.input_grads)
-                       if g is not None)
-        what = f"{who} = {node.op.name}({args}) sent gradients to {to or 'no input'}"
-    return f"backward step {k} of {len(steps)}: {what}"
-
-
 def _trace_for_drawing(root, gradient):
     """(steps, seeded): a non-scalar root without a seed is traced with ones, which tells
     where broadcasting is summed back, but its gradients are not shown."""
@@ -148,12 +132,20 @@ def _trace_for_drawing(root, gradient):
     return trace_backward(root, gradient), True
 
 
-def _display_name(node):
-    if node.name:
-        return node.name
-    if node.role == "number":
-        return style.number(node.tensor.data.item())
-    return f"[{node.op.name if node.op else 'tensor'} {style.shape_text(node.tensor.shape)}]"
+def _wrap(text, width=100):
+    """Long caption lines (a formula over big values) broken before ' = ' and '; ', so a
+    title does not stretch the drawing wider than its graph."""
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind(" = ", 0, width), line.rfind(" @ ", 0, width),
+                      line.rfind(" * ", 0, width))
+            if cut <= 0:
+                break
+            out.append(line[:cut])
+            line = "    " + line[cut + 1:]
+        out.append(line)
+    return "\n".join(out)
 
 
 def _label(lines):
@@ -195,7 +187,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         name="gradspace", graph_attr={**style.GRAPH_ATTR, "rankdir": rankdir},
         node_attr=style.NODE_ATTR, edge_attr=edge_attr)
     if title:
-        drawing.attr(label=_text(title), labelloc="t")
+        drawing.attr(label=_text(_wrap(title)), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes
     members = {}                               # group node -> [[TensorNodes], [OpNodes]]
     used = set()

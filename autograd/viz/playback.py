@@ -143,15 +143,20 @@ def player(root, **options):
     slider = widgets.IntSlider(value=0, min=0, max=last, description="step")
     play = widgets.Play(value=0, min=0, max=last, interval=900, description="play")
     widgets.jslink((play, "value"), (slider, "value"))
-    caption = widgets.HTML(html.escape(frames[0].caption))
+    caption = widgets.HTML(_caption_html(frames[0].caption))
     view = widgets.HTML(svgs[0])
 
     def show(change):
         view.value = svgs[change["new"]]
-        caption.value = html.escape(frames[change["new"]].caption)
+        caption.value = _caption_html(frames[change["new"]].caption)
 
     slider.observe(show, names="value")
     return widgets.VBox([widgets.HBox([play, slider]), caption, view])
+
+
+def _caption_html(caption):
+    # one line per formula: the caption's newlines kept
+    return f'<div style="white-space: pre-line">{html.escape(caption)}</div>'
 
 
 # The buttons' glyphs (U+21E4, U+25C0, U+25B6, U+21E5) are in DejaVu Sans, which Linux browsers
@@ -166,7 +171,7 @@ _PAGE = """<!DOCTYPE html>
   .controls {{ display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }}
   .controls button {{ font-size: 1em; padding: 0.2em 0.8em; }}
   .counter {{ font-variant-numeric: tabular-nums; min-width: 9em; }}
-  .caption {{ color: #444; margin: 0.6em 0; min-height: 1.3em; }}
+  .caption {{ color: #444; margin: 0.6em 0; min-height: 1.3em; white-space: pre-line; }}
   .frame svg {{ max-width: 100%; height: auto; }}
 </style>
 </head>
