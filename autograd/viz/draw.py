@@ -21,9 +21,15 @@ import numpy as np
 from gradspace.autograd.dtypes import get_default_dtype
 from gradspace.autograd.viz import modules, style
 from gradspace.autograd.viz.chain import step_caption
-from gradspace.autograd.viz.graph import op_params, read_graph
+from gradspace.autograd.viz.graph import is_freed, op_params, read_graph
 from gradspace.autograd.viz.rendering import drawing_class
-from gradspace.autograd.viz.trace import State, state_after, trace_backward
+from gradspace.autograd.viz.trace import (
+    FREED_CAPTION,
+    State,
+    freed_state,
+    state_after,
+    trace_backward,
+)
 
 
 def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, collapse=False,
@@ -45,6 +51,11 @@ def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, 
     check_rankdir(rankdir, "draw_graph")
     style.make_scale(color, [], "draw_graph")
     graph = read_graph(root, params, "draw_graph")
+    if graph.freed:                                # after backward(): leaves' .grad only
+        state = freed_state(graph)
+        return build(graph, state, show_data=show_data, show_grad=show_grad, rankdir=rankdir,
+                     collapse=collapse, legend=legend, title=FREED_CAPTION,
+                     scale=style.make_scale(color, state.grads.values(), "draw_graph"))
     steps, seeded = _trace_for_drawing(root, gradient)
     state = state_after(graph, steps, len(steps))
     scale = style.make_scale(color, [s.grad for s in steps], "draw_graph")
@@ -77,15 +88,25 @@ def draw_backward(root, step=None, show_data=True, rankdir="TB", params=None, gr
     check_rankdir(rankdir, "draw_backward")
     check_direction(direction, "draw_backward")
     style.make_scale(color, [], "draw_backward")
-    graph, steps = backward_trace(root, params, gradient, "draw_backward")
+    graph = read_graph(root, params, "draw_backward")
+    if graph.freed and step is None:               # after backward(): the end, as recorded
+        state = freed_state(graph)
+        return build(graph, state, show_data=show_data, backward=True, rankdir=rankdir,
+                     legend=legend, title=FREED_CAPTION, direction=direction,
+                     scale=style.make_scale(color, state.grads.values(), "draw_backward"))
+    graph, steps = backward_trace(root, params, gradient, "draw_backward", graph)
     k = len(steps) if step is None else check_step(step, len(steps))
     return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend,
                           direction=direction, color=color)
 
 
-def backward_trace(root, params, gradient, where):
-    """(Graph, steps) for drawing the backward pass of `root`."""
-    graph = read_graph(root, params, where)
+def backward_trace(root, params, gradient, where, graph=None):
+    """(Graph, steps) for drawing the backward pass of `root` (graph: already read)."""
+    graph = graph or read_graph(root, params, where)
+    if graph.freed:
+        raise RuntimeError(f"{where}: backward() already ran through this graph and freed its "
+                           f"buffers, so its steps cannot be replayed; draw before backward(), "
+                           f"or call backward(retain_graph=True)")
     return graph, trace_backward(root, gradient)
 
 
@@ -132,34 +153,6 @@ def _trace_for_drawing(root, gradient):
     return trace_backward(root, gradient), True
 
 
-def _wrap(text, width=100):
-    """Long caption lines (a formula over big values) broken before ' = ' and '; ', so a
-    title does not stretch the drawing wider than its graph."""
-    out = []
-    for line in text.split("\n"):
-        while len(line) > width:
-            cut = max(line.rfind(" = ", 0, width), line.rfind(" @ ", 0, width),
-                      line.rfind(" * ", 0, width))
-            if cut <= 0:
-                break
-            out.append(line[:cut])
-            line = "    " + line[cut + 1:]
-        out.append(line)
-    return "\n".join(out)
-
-
-def _label(lines):
-    # Escape each line (backslashes, <...> would start an HTML label), join with DOT newlines.
-    from graphviz import escape, nohtml
-    return nohtml("\\n".join(escape(str(line)) for line in lines))
-
-
-def _text(text):
-    """Text for a tooltip or title: literal backslashes, newlines as DOT newlines."""
-    from graphviz import escape, nohtml
-    return nohtml(escape(str(text)).replace("\n", "\\n"))
-
-
 REVERSED = {"TB": "BT", "BT": "TB", "LR": "RL", "RL": "LR"}
 
 
@@ -187,7 +180,7 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         name="gradspace", graph_attr={**style.GRAPH_ATTR, "rankdir": rankdir},
         node_attr=style.NODE_ATTR, edge_attr=edge_attr)
     if title:
-        drawing.attr(label=_text(_wrap(title)), labelloc="t")
+        drawing.attr(label=style.dot_text(style.wrap(title)), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes
     members = {}                               # group node -> [[TensorNodes], [OpNodes]]
     used = set()
@@ -242,7 +235,11 @@ def _tensor_node(node, state, show_data, show_grad, backward, scale):
         head.append(str(t.dtype))
     lines = [" ".join(head)]
     tip = []
-    if show_data:
+    freed = is_freed(t)
+    if show_data and freed:
+        lines.append("data freed")
+        tip.append("data: freed by backward(), which keeps only the graph's structure")
+    elif show_data:
         lines.append("data " + style.compact(t.data))
         tip.append("data " + style.exact(t.data))
     grad = state.grads.get(node.key) if show_grad else None
@@ -253,13 +250,15 @@ def _tensor_node(node, state, show_data, show_grad, backward, scale):
         lines.append("grad so far " + style.compact(state.partial[node.key]))
         tip.append("grad so far " + style.exact(state.partial[node.key]))
     attrs = dict(style.TENSOR_STYLES[node.role])
+    if freed:
+        attrs["style"] += ",dashed"
     if node.role != "constant":
         attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
     if tip:
-        attrs["tooltip"] = _text("\n".join(tip))
+        attrs["tooltip"] = style.dot_text("\n".join(tip))
     if backward and node.key == state.latest:
         attrs.update(color=style.HIGHLIGHT, penwidth="3")
-    return _label(lines), attrs
+    return style.dot_label(lines), attrs
 
 
 def _op_node(op, state, backward):
@@ -270,7 +269,7 @@ def _op_node(op, state, backward):
         lines.append("freed")
     if backward and op.output.key == state.latest:
         attrs.update(color=style.HIGHLIGHT, penwidth="2.5", fontcolor=style.HIGHLIGHT)
-    return _label(lines), attrs
+    return style.dot_label(lines), attrs
 
 
 def _group_node(graph, path, key, members, ops, rep, state, show_grad, scale):
@@ -305,7 +304,7 @@ def _group_node(graph, path, key, members, ops, rep, state, show_grad, scale):
         grad = np.array([style.magnitude(g) for g in grads])
         lines.append("max |grad| " + style.number(grad.max()))
     attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
-    return _label(lines), attrs
+    return style.dot_label(lines), attrs
 
 
 def _edges(graph, state, rep, backward, place, final=None):
@@ -322,13 +321,13 @@ def _edges(graph, state, rep, backward, place, final=None):
         seen.add((src, dst))
         attrs = {}
         if backward and grad is not None:
-            attrs.update(label=_label([style.brief(grad)]), fontcolor=style.GRAD_EDGE,
+            attrs.update(label=style.dot_label([style.brief(grad)]), fontcolor=style.GRAD_EDGE,
                          color=style.GRAD_EDGE,
-                         labeltooltip=_text(style.exact(grad)))
+                         labeltooltip=style.dot_text(style.exact(grad)))
         elif backward and ghost is not None:
             # Laid out like the final label, its text then removed (playback.strip_ghosts):
             # system dot 2.43 writes fontcolor "transparent" as near-white visible text.
-            attrs.update(label=_label([style.brief(ghost)]), fontcolor="transparent",
+            attrs.update(label=style.dot_label([style.brief(ghost)]), fontcolor="transparent",
                          **{"class": style.GHOST_CLASS})
         if hot:
             attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
@@ -341,7 +340,7 @@ def _edges(graph, state, rep, backward, place, final=None):
             if inp.role == "number":
                 if op.key not in rep:
                     key = f"{op.key}_n{i}"
-                    place(op.module, key, _label([style.number(inp.tensor.data.item())]),
+                    place(op.module, key, style.dot_label([style.number(inp.tensor.data.item())]),
                           dict(style.TENSOR_STYLES["number"]))
                     add(key, op.key)
                 continue
@@ -349,7 +348,7 @@ def _edges(graph, state, rep, backward, place, final=None):
             if site in state.broadcast and op.key not in rep:
                 was, to = state.broadcast[site]
                 key = f"s{op.key}_{i}"
-                place(op.module, key, _label([f"broadcast to {style.shape_text(to)}",
+                place(op.module, key, style.dot_label([f"broadcast to {style.shape_text(to)}",
                                               f"grad: sum_to {style.shape_text(was)}"]),
                       dict(style.BROADCAST_STYLE))
                 add(inp.key, key, sent, hot, final.sent.get(site))
@@ -371,7 +370,7 @@ def _emit(drawing, nodes, module_types, used):
         for child in tree.get(path, ()):
             kind = module_types.get(child)
             with container.subgraph(name=modules.dot_name("cluster_", child, used)) as sub:
-                sub.attr(label=_text(child + (f" ({kind})" if kind else "")),
+                sub.attr(label=style.dot_text(child + (f" ({kind})" if kind else "")),
                          **style.CLUSTER_ATTR)
                 write(sub, child)
 

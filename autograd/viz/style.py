@@ -217,3 +217,31 @@ def legend_label(scale=None):
               f'</td>')
     return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr>'
             f'<td border="0"><font point-size="9">max |grad|</font></td>{cells}</tr></table>>')
+
+
+def wrap(text, width=100):
+    """Long caption lines (a formula over big values) broken before ' = ' and '; ', so a
+    title does not stretch the drawing wider than its graph."""
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind(" = ", 0, width), line.rfind(" @ ", 0, width),
+                      line.rfind(" * ", 0, width))
+            if cut <= 0:
+                break
+            out.append(line[:cut])
+            line = "    " + line[cut + 1:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def dot_label(lines):
+    # Escape each line (backslashes, <...> would start an HTML label), join with DOT newlines.
+    from graphviz import escape, nohtml
+    return nohtml("\\n".join(escape(str(line)) for line in lines))
+
+
+def dot_text(text):
+    """Text for a tooltip or title: literal backslashes, newlines as DOT newlines."""
+    from graphviz import escape, nohtml
+    return nohtml(escape(str(text)).replace("\n", "\\n"))
