@@ -137,7 +137,10 @@ def backward_frame(graph, steps, k, show_data=True, rankdir="TB", legend=True, s
     caption = step_caption(graph, steps, k)
     scale = style.make_scale(color, [s.grad for s in steps], "draw_backward")
     drawing = build(graph, state, show_data=show_data, show_grad=True, backward=True,
-                    rankdir=rankdir, legend=legend, title=caption, steady=steady,
+                    rankdir=rankdir, legend=legend, steady=steady,
+                    # a steady player shows the caption above the picture: a title of its own
+                    # width would shift the layout from frame to frame
+                    title="" if steady else caption,
                     direction=direction, scale=scale)
     drawing.caption = caption
     return drawing

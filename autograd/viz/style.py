@@ -208,15 +208,17 @@ def shape_text(shape):
 
 
 def legend_label(scale=None):
-    """An HTML-like label: the colour scale as a one-row table."""
+    """An HTML-like label: the colour scale as a one-column table (narrow beside a drawing
+    that runs top to bottom)."""
     scale = scale or FIXED
-    cells = "".join(f'<td bgcolor="{c}"><font color="{"white" if i < DARK_BINS else "black"}"'
-                    f' point-size="9">{html.escape(n)}</font></td>'
-                    for i, (c, n) in enumerate(zip(PALETTE, scale.names())))
-    cells += (f'<td bgcolor="{NONFINITE}"><font color="white" point-size="9">nan/inf</font>'
-              f'</td>')
-    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr>'
-            f'<td border="0"><font point-size="9">max |grad|</font></td>{cells}</tr></table>>')
+    rows = "".join(f'<tr><td bgcolor="{c}"><font color="{"white" if i < DARK_BINS else "black"}"'
+                   f' point-size="9">{html.escape(n)}</font></td></tr>'
+                   for i, (c, n) in enumerate(zip(PALETTE, scale.names())))
+    rows += (f'<tr><td bgcolor="{NONFINITE}"><font color="white" point-size="9">nan/inf</font>'
+             f'</td></tr>')
+    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+            f'<tr><td border="0"><font point-size="9">max |grad|</font></td></tr>{rows}'
+            f'</table>>')
 
 
 def wrap(text, width=100):
