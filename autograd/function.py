@@ -19,13 +19,14 @@ cycles: when the user drops the last tensor of a graph, reference counting frees
 """
 from operator import attrgetter
 
+from gradspace.autograd.edges import release_node
 from gradspace.autograd.grad_mode import state
 
 requires_grad = attrgetter("_requires_grad")
 
 
 class Function:
-    __slots__ = ("inputs",)
+    __slots__ = ("inputs", "edges", "calls")
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -58,9 +59,7 @@ class Function:
     def backward(self, grad, out):
         raise NotImplementedError(f"{type(self).__name__} has no derivative")
 
-    def release(self):
-        """Drop what backward needed (engine.free calls it); a 2nd backward then fails clearly."""
-        self.inputs = None
+    release = release_node     # engine.free: drop what backward needed, keep `edges` (see there)
 
     @property
     def name(self):

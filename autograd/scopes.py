@@ -3,28 +3,24 @@
 Every tensor is numbered when it is made (`Tensor._seq`, a topological numbering). `call(owner,
 forward, ...)` takes one number before running `forward` and one after: every tensor the call
 made, inside nested calls too, is numbered between the two (taken from the tensors' own
-sequence, so it stays a topological numbering). The pair is noted against the
-tensors the call returned, in a table that holds them weakly (a dropped graph drops its notes).
-nn.Module.__call__ runs every forward through `call`, so a drawing (autograd.viz.modules) knows
-that the reshape after an Embedding was made by Flatten, not guessed from the parameters the
-reshape reads (it reads none).
+sequence, so it stays a topological numbering). The pair is noted on the graph node of each
+tensor the call returned (`Function.calls`), so the note lives exactly as long as the graph,
+and survives backward() (which frees the node's arrays, not the node). nn.Module.__call__ runs
+every forward through `call`, so a drawing (autograd.viz.modules) knows that the reshape after
+an Embedding was made by Flatten, not guessed from the parameters the reshape reads (none).
 
-Nothing is noted under no_grad: no graph is recorded then, so there is nothing to draw. The
-cost in grad mode is one weak reference and a list per returned tensor.
+Nothing is noted under no_grad (no graph is recorded then), nor on a returned tensor that no
+operation made (a leaf passed through): no node of the call is there to note on.
 
 autograd does not know what an `owner` is: the drawing matches owners against the modules
 that `named_modules()` lists.
 """
-import weakref
-
 from gradspace.autograd.grad_mode import state
 from gradspace.autograd.tensor import Tensor, creation_order
 
-_notes = {}          # id(Tensor) -> (weakref to it, [(owner, first, last, shapes), ...])
-
 
 def call(owner, forward, *args, **kwargs):
-    """forward(*args, **kwargs), noting `owner` against the tensors it returns."""
+    """forward(*args, **kwargs), noting `owner` on the nodes of the tensors it returns."""
     if not state.enabled:
         return forward(*args, **kwargs)
     first = next(creation_order)
@@ -44,25 +40,15 @@ def call(owner, forward, *args, **kwargs):
 def calls_of(tensor):
     """[(owner, first, last, input shapes)] of the calls that returned `tensor`, innermost
     first: every tensor those calls made has a creation number between first and last."""
-    entry = _notes.get(id(tensor))
-    if entry is None or entry[0]() is not tensor:
-        return []
-    return list(entry[1])
+    fn = getattr(tensor, "grad_fn", None)
+    return list(getattr(fn, "calls", None) or ())
 
 
 def _note(t, note):
-    key = id(t)
-    entry = _notes.get(key)
-    if entry is not None and entry[0]() is t:
-        entry[1].append(note)                  # an outer call returning an inner's result
-        return
-    _notes[key] = (weakref.ref(t, lambda _, key=key: _forget(key)), [note])
-
-
-def _forget(key):
-    entry = _notes.get(key)
-    if entry is not None and entry[0]() is None:
-        del _notes[key]
+    fn = t.grad_fn
+    if fn is not None:
+        calls = getattr(fn, "calls", None)
+        fn.calls = (note,) if calls is None else calls + (note,)   # an outer call too
 
 
 def _tensors(out):
@@ -77,4 +63,3 @@ def _tensors(out):
     for item in out:
         found.extend(_tensors(item))
     return found
-

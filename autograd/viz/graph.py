@@ -177,7 +177,7 @@ def op_params(fn):
     names.extend(n for n in getattr(fn, "__dict__", {}) if n not in names)
     shown = []
     for name in names:
-        if name in ("inputs", "needs_input_grad") or name.startswith("_"):
+        if name in ("inputs", "needs_input_grad", "edges", "calls") or name.startswith("_"):
             continue
         value = getattr(fn, name, None)
         if value is None or value is False \
