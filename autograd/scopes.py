@@ -1,13 +1,14 @@
 """Which call made which part of a graph: the record that lets a drawing box a model's layers.
 
-Every tensor is numbered when it is made (`Tensor._seq`, a topological numbering). `call(owner,
-forward, ...)` takes one number before running `forward` and one after: every tensor the call
-made, inside nested calls too, is numbered between the two (taken from the tensors' own
-sequence, so it stays a topological numbering). The pair is noted on the graph node of each
-tensor the call returned (`Function.calls`), so the note lives exactly as long as the graph,
-and survives backward() (which frees the node's arrays, not the node). nn.Module.__call__ runs
-every forward through `call`, so a drawing (autograd.viz.modules) knows that the reshape after
-an Embedding was made by Flatten, not guessed from the parameters the reshape reads (none).
+Every tensor is numbered when it is made (`Tensor._seq`, a topological numbering).
+`record_call(owner, forward, ...)` takes one number before running `forward` and one after:
+every tensor the call made, inside nested calls too, is numbered between the two (taken from
+the tensors' own sequence, so it stays a topological numbering). The pair is noted on the
+graph node of each tensor the call returned (`Function.calls`), so the note lives exactly as
+long as the graph, and survives backward() (which frees the node's arrays, not the node).
+nn.Module.__call__ runs every forward through it (public as gradspace.autograd.record_call),
+so a drawing (autograd.viz.modules) knows that the reshape after an Embedding was made by
+Flatten, not guessed from the parameters the reshape reads (none).
 
 Nothing is noted under no_grad (no graph is recorded then), nor on a returned tensor that no
 operation made (a leaf passed through): no node of the call is there to note on.
@@ -19,7 +20,7 @@ from gradspace.autograd.grad_mode import state
 from gradspace.autograd.tensor import Tensor, creation_order
 
 
-def call(owner, forward, *args, **kwargs):
+def record_call(owner, forward, *args, **kwargs):
     """forward(*args, **kwargs), noting `owner` on the nodes of the tensors it returns."""
     if not state.enabled:
         return forward(*args, **kwargs)
