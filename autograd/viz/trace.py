@@ -131,8 +131,8 @@ def state_after(graph, steps, k):
     return state
 
 
-FREED_CAPTION = ("after backward(): its buffers are freed, so intermediate values and "
-                 "gradients are gone (marked freed); leaves show their .grad")
+FREED_CAPTION = ("after backward(): its buffers are freed\nintermediate values and gradients "
+                 "are gone (marked freed); leaves show their .grad")
 
 
 def freed_state(graph):
