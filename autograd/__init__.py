@@ -42,6 +42,7 @@ from gradspace.autograd.functional import (
 )
 from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradspace.autograd.gradients import gradients
+from gradspace.autograd.scopes import record_call
 from gradspace.autograd.tensor import RowSparseGrad, Tensor, tensor
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "randn", "rand", "randint", "cat", "stack", "where",
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "directional_derivative",
     "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "forward_ad",
+    "record_call",
 ]
 
 

@@ -12,6 +12,7 @@ never their output: no reference cycles, so a dropped graph is freed by referenc
 """
 from operator import attrgetter
 
+from gradspace.autograd.edges import release_node
 from gradspace.autograd.forward_ad import carry
 from gradspace.autograd.grad_mode import state
 
@@ -19,7 +20,7 @@ requires_grad = attrgetter("_requires_grad")
 
 
 class Function:
-    __slots__ = ("inputs",)
+    __slots__ = ("inputs", "edges", "calls")
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -54,9 +55,7 @@ class Function:
     def jvp(self, out, *tangents):
         raise NotImplementedError(f"{type(self).__name__} has no forward-mode derivative (jvp)")
 
-    def release(self):
-        """Drop what backward needed (engine.free calls it); a 2nd backward then fails clearly."""
-        self.inputs = None
+    release = release_node     # engine.free: drop what backward needed, keep `edges` (see there)
 
     @property
     def name(self):

@@ -86,6 +86,7 @@ class CrossEntropy(Function):
             q += (self.valid * (self.smoothing / c))[:, None] * uniform
         return q, q.sum(axis=1, keepdims=True)
 
+    formulas = ("dL/dlogits = dL/dout * (softmax(logits) - target) / count",)
     def backward(self, grad, out):
         logits = self.inputs[0]
         m, c = logits.shape
@@ -142,6 +143,7 @@ class LogSigmoid(Function):
     def forward(self, x):
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
+    formulas = ("dL/dx = dL/dout * sigmoid(-x)",)
     def backward(self, grad, out):
         return (grad * (-self.inputs[0]).sigmoid(),)    # d log s(x) / dx = 1 - s(x) = s(-x)
 
@@ -158,6 +160,9 @@ class Linear(Function):
         y += bias
         return y
 
+    formulas = ("dL/dx = dL/dout @ weight",
+                "dL/dweight = dL/dout^T @ x",
+                "dL/dbias = dL/dout")             # summed to (out,) by the engine
     def backward(self, grad, out):
         x, weight, _ = self.inputs
         need_x, need_w, need_b = self.needs_input_grad

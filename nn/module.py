@@ -13,7 +13,7 @@ PyTorch.
 """
 import numpy as np
 
-from gradspace.autograd import Tensor
+from gradspace.autograd import Tensor, record_call
 from gradspace.nn.parameter import Parameter
 from gradspace.nn.state_dict import load_into, state_items
 
@@ -35,7 +35,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # record_call notes that this module made what its forward recorded, so drawings box
+        # each op in the module that ran it (autograd.scopes, autograd.viz.modules)
+        return record_call(self, self.forward, *args, **kwargs)
 
     # -- registration ---------------------------------------------------------------------------
 

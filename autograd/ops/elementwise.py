@@ -16,6 +16,7 @@ class Add(Function):
     def forward(self, a, b):
         return a + b
 
+    formulas = ("dL/da = dL/dout", "dL/db = dL/dout")
     def backward(self, grad, out):
         return grad, grad
 
@@ -29,6 +30,7 @@ class Sub(Function):
     def forward(self, a, b):
         return a - b
 
+    formulas = ("dL/da = dL/dout", "dL/db = -dL/dout")
     def backward(self, grad, out):
         return grad, -grad
 
@@ -42,6 +44,7 @@ class Mul(Function):
     def forward(self, a, b):
         return a * b
 
+    formulas = ("dL/da = dL/dout * b", "dL/db = dL/dout * a")
     def backward(self, grad, out):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
@@ -59,6 +62,7 @@ class Div(Function):
     def forward(self, a, b):
         return a / b
 
+    formulas = ("dL/da = dL/dout / b", "dL/db = -dL/dout * a / b^2")
     def backward(self, grad, out):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
@@ -77,6 +81,7 @@ class Pow(Function):
     def forward(self, a, p):
         return a ** p
 
+    formulas = ("dL/da = dL/dout * p * a^(p - 1)", "dL/dp = dL/dout * out * log(a)")
     def backward(self, grad, out):
         a, p = self.inputs
         need_a, need_p = self.needs_input_grad
@@ -95,6 +100,7 @@ class Neg(Function):
     def forward(self, a):
         return -a
 
+    formulas = ("dL/da = -dL/dout",)
     def backward(self, grad, out):
         return (-grad,)
 
@@ -108,6 +114,7 @@ class Exp(Function):
     def forward(self, a):
         return np.exp(a)
 
+    formulas = ("dL/da = dL/dout * out",)
     def backward(self, grad, out):
         return (grad * out,)                 # d(e^a)/da = e^a
 
@@ -121,6 +128,7 @@ class Log(Function):
     def forward(self, a):
         return np.log(a)
 
+    formulas = ("dL/da = dL/dout / a",)
     def backward(self, grad, out):
         return (grad / self.inputs[0],)      # d(log a)/da = 1/a
 
@@ -134,6 +142,7 @@ class Sqrt(Function):
     def forward(self, a):
         return np.sqrt(a)
 
+    formulas = ("dL/da = dL/dout / (2 * out)",)
     def backward(self, grad, out):
         return (grad * 0.5 / out,)           # d(sqrt a)/da = 1 / (2 sqrt a)
 
@@ -147,6 +156,7 @@ class Tanh(Function):
     def forward(self, a):
         return np.tanh(a)
 
+    formulas = ("dL/da = dL/dout * (1 - out^2)",)
     def backward(self, grad, out):
         return (TanhBackward.apply(grad, out),)     # grad (1 - tanh^2 a), as one node
 
@@ -168,6 +178,7 @@ class TanhBackward(Function):
         np.subtract(1, slope, out=slope)     # temporary array, not two
         return _times(slope, grad)
 
+    formulas = ("dL/dgrad = dL/dout * (1 - t^2)", "dL/dt = -2 * dL/dout * grad * t")
     def backward(self, gg, out):
         grad, t = self.inputs
         need_grad, need_t = self.needs_input_grad
@@ -201,6 +212,7 @@ class Sigmoid(Function):
         out /= 1 + e
         return out
 
+    formulas = ("dL/da = dL/dout * out * (1 - out)",)
     def backward(self, grad, out):
         return (SigmoidBackward.apply(grad, out),)  # grad s (1 - s), as one node
 
@@ -218,6 +230,7 @@ class SigmoidBackward(Function):
         slope *= s
         return _times(slope, grad)
 
+    formulas = ("dL/dgrad = dL/dout * s * (1 - s)", "dL/ds = dL/dout * grad * (1 - 2 * s)")
     def backward(self, gg, out):
         grad, s = self.inputs
         need_grad, need_s = self.needs_input_grad
@@ -236,6 +249,7 @@ class Relu(Function):
     def forward(self, a):
         return np.maximum(a, 0)
 
+    formulas = ("dL/da = dL/dout * [a > 0]",)
     def backward(self, grad, out):
         return (grad * (self.inputs[0] > 0),)
 
@@ -249,6 +263,7 @@ class Abs(Function):
     def forward(self, a):
         return np.abs(a)
 
+    formulas = ("dL/da = dL/dout * sign(a)",)
     def backward(self, grad, out):
         return (grad * self.inputs[0].sign(),)
 
@@ -262,6 +277,7 @@ class Sin(Function):
     def forward(self, a):
         return np.sin(a)
 
+    formulas = ("dL/da = dL/dout * cos(a)",)
     def backward(self, grad, out):
         return (grad * self.inputs[0].cos(),)
 
@@ -275,6 +291,7 @@ class Cos(Function):
     def forward(self, a):
         return np.cos(a)
 
+    formulas = ("dL/da = -dL/dout * sin(a)",)
     def backward(self, grad, out):
         return (-grad * self.inputs[0].sin(),)
 
@@ -289,6 +306,7 @@ class Clamp(Function):
         self.low, self.high = low, high
         return np.clip(a, low, high)
 
+    formulas = ("dL/da = dL/dout * [low <= a <= high]",)
     def backward(self, grad, out):
         a = self.inputs[0]
         if self.low is not None:
@@ -307,6 +325,8 @@ class Maximum(Function):
     def forward(self, a, b):
         return np.maximum(a, b)
 
+    formulas = ("dL/da = dL/dout * ([a > b] + [a == b] / 2)",
+                "dL/db = dL/dout * ([b > a] + [a == b] / 2)")
     def backward(self, grad, out):
         a, b = self.inputs
         tie = grad * (a == b) * 0.5
@@ -325,6 +345,8 @@ class Minimum(Function):
     def forward(self, a, b):
         return np.minimum(a, b)
 
+    formulas = ("dL/da = dL/dout * ([a < b] + [a == b] / 2)",
+                "dL/db = dL/dout * ([b < a] + [a == b] / 2)")
     def backward(self, grad, out):
         a, b = self.inputs
         tie = grad * (a == b) * 0.5
@@ -343,6 +365,7 @@ class Where(Function):
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
 
+    formulas = (None, "dL/da = dL/dout * [cond]", "dL/db = dL/dout * [not cond]")
     def backward(self, grad, out):
         condition = self.inputs[0]
         return None, grad * condition, grad * ~condition
@@ -359,6 +382,7 @@ class Cast(Function):
     def forward(self, a, dtype=None):
         return a.astype(dtype)
 
+    formulas = ("dL/da = dL/dout",)
     def backward(self, grad, out):
         return (grad,)                       # the engine casts it back to the input's dtype
 

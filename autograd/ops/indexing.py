@@ -24,6 +24,7 @@ class Index(Function):
         self.index = index
         return a[index]
 
+    formulas = ("dL/da = scatter_add(zeros_like(a), index, dL/dout)",)
     def backward(self, grad, out):
         return (ScatterAdd.apply(grad, shape=self.inputs[0].shape, index=self.index),)
 
@@ -44,6 +45,7 @@ class ScatterAdd(Function):
             total[index] = a
         return total
 
+    formulas = ("dL/da = dL/dout[index]",)
     def backward(self, grad, out):
         return (Index.apply(grad, index=self.index),)
 
@@ -65,6 +67,7 @@ class EmbeddingLookup(Function):
         self.ids, self.padding_idx, self.sparse = ids, padding_idx, sparse
         return np.take(weight, ids, axis=0)
 
+    formulas = ("dL/dweight = scatter_add(zeros_like(weight), ids, dL/dout)",)
     def backward(self, grad, out):
         weight = self.inputs[0]
         ids = self.ids.reshape(-1)

@@ -18,6 +18,7 @@ class MatMul(Function):
             return a * b
         return np.matmul(a, b)
 
+    formulas = ("dL/da = dL/dout @ b^T", "dL/db = a^T @ dL/dout")
     def backward(self, grad, out):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad

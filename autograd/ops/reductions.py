@@ -18,6 +18,7 @@ class Sum(Function):
         self.dims, self.keepdim = dims, keepdim
         return a.sum(axis=dims, keepdims=keepdim)
 
+    formulas = ("dL/da = expand(dL/dout)",)
     def backward(self, grad, out):
         shape = self.inputs[0].shape
         if not self.keepdim:
@@ -39,6 +40,7 @@ class SumTo(Function):
             lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
         return a.sum(axis=dims, keepdims=True).reshape(shape) if dims else a.reshape(shape)
 
+    formulas = ("dL/da = expand(dL/dout)",)
     def backward(self, grad, out):
         return (grad.expand(*self.shape),)
 
@@ -57,6 +59,7 @@ class Extremum(Function):
         self.dims, self.keepdim = dims, keepdim
         return self.reduce(a, axis=dims, keepdims=keepdim)
 
+    formulas = ("dL/da = dL/dout * [a == out] / count(a == out)",)
     def backward(self, grad, out):
         a = self.inputs[0]
         if not self.keepdim:

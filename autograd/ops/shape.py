@@ -13,6 +13,7 @@ class Reshape(Function):
     def forward(self, a, shape=()):
         return a.reshape(shape)
 
+    formulas = ("dL/da = reshape(dL/dout)",)
     def backward(self, grad, out):
         return (grad.reshape(*self.inputs[0].shape),)
 
@@ -27,6 +28,7 @@ class Permute(Function):
         self.dims = dims
         return a.transpose(dims)
 
+    formulas = ("dL/da = permute(dL/dout, inverse dims)",)
     def backward(self, grad, out):
         return (grad.permute(*np.argsort(self.dims)),)   # the inverse permutation
 
@@ -40,6 +42,7 @@ class Expand(Function):
     def forward(self, a, shape=()):
         return np.broadcast_to(a, shape)
 
+    formulas = ("dL/da = dL/dout",)       # summed back to a's shape by the engine
     def backward(self, grad, out):
         return (grad,)          # the engine sums the broadcast gradient back to a's shape
 
@@ -54,6 +57,7 @@ class Cat(Function):
         self.dim = dim
         return np.concatenate(arrays, axis=dim)
 
+    formulas = ("dL/da_k = dL/dout[the k-th block along dim]",)
     def backward(self, grad, out):
         grads, start = [], 0
         for t, need in zip(self.inputs, self.needs_input_grad):

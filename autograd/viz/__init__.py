@@ -1,6 +1,6 @@
 """Drawing the computation graph, and backpropagation through it step by step.
 
-    >>> from autograd import Tensor, viz
+    >>> from gradspace.autograd import Tensor, viz
     >>> a = Tensor(2.0, requires_grad=True, name="a")
     >>> b = Tensor(-3.0, requires_grad=True, name="b")
     >>> L = a * b
@@ -8,10 +8,13 @@
     >>> viz.save(viz.draw_backward(L, step=1), "step1.svg")
     >>> viz.save_player(L, "backprop.html")   # one HTML file, next/previous through the steps
 
-- graph.py      the graph as plain data (every tensor and operation, in forward order)
-- modules.py    parameter names and module boxes, duck-typed (autograd never imports nn)
+- graph.py      the graph as plain data (every tensor and operation, in forward order),
+                read after backward() from what the freed nodes kept (autograd.edges)
+- modules.py    parameter names and module boxes: each op in the module call that made it
+                (autograd.scopes), duck-typed (autograd never imports nn)
 - trace.py      trace_backward: the engine's own backward steps, recorded without touching .grad
-- style.py      number formatting, the gradient colour scale, node styles
+- chain.py      each backward step as the chain rule: formula, then numbers (ops' `formulas`)
+- style.py      number formatting, the gradient colour scales (relative, fixed), node styles
 - draw.py       draw_graph, draw_backward
 - rendering.py  render, save: system `dot` when on PATH, else graphviz-pure; Drawing
 - playback.py   player (Jupyter slider), save_player (self-contained HTML)

@@ -20,13 +20,20 @@ import numpy as np
 
 from gradspace.autograd.dtypes import get_default_dtype
 from gradspace.autograd.viz import modules, style
-from gradspace.autograd.viz.graph import op_params, read_graph
+from gradspace.autograd.viz.chain import step_caption
+from gradspace.autograd.viz.graph import is_freed, op_params, read_graph
 from gradspace.autograd.viz.rendering import drawing_class
-from gradspace.autograd.viz.trace import State, state_after, trace_backward
+from gradspace.autograd.viz.trace import (
+    FREED_CAPTION,
+    State,
+    freed_state,
+    state_after,
+    trace_backward,
+)
 
 
-def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, collapse=False,
-               gradient=None, legend=True):
+def draw_graph(root, show_data=True, show_grad=True, rankdir="TB", params=None, collapse=False,
+               gradient=None, legend=True, color="relative"):
     """The computation graph of `root` as a graphviz.Digraph (a Drawing).
 
     One node per tensor (its name, shape, and its values and d(root)/d(tensor) when small, a
@@ -42,19 +49,27 @@ def draw_graph(root, show_data=True, show_grad=True, rankdir="LR", params=None, 
         raise ValueError("draw_graph: collapse needs params= (a module or named parameters): "
                          "modules are what it collapses")
     check_rankdir(rankdir, "draw_graph")
+    style.make_scale(color, [], "draw_graph")
     graph = read_graph(root, params, "draw_graph")
+    if graph.freed:                                # after backward(): leaves' .grad only
+        state = freed_state(graph)
+        return build(graph, state, show_data=show_data, show_grad=show_grad, rankdir=rankdir,
+                     collapse=collapse, legend=legend, title=FREED_CAPTION,
+                     scale=style.make_scale(color, state.grads.values(), "draw_graph"))
     steps, seeded = _trace_for_drawing(root, gradient)
     state = state_after(graph, steps, len(steps))
+    scale = style.make_scale(color, [s.grad for s in steps], "draw_graph")
     title = ""
     if show_grad and not seeded and root.requires_grad:
         title = (f"gradients not shown: the root has shape {style.shape_text(root.shape)}; "
                  f"pass gradient= to draw d(root)/d(.) for that seed")
     return build(graph, state, show_data=show_data, show_grad=show_grad and seeded,
-                 rankdir=rankdir, collapse=collapse, legend=legend and seeded, title=title)
+                 rankdir=rankdir, collapse=collapse, legend=legend and seeded, title=title,
+                 scale=scale)
 
 
-def draw_backward(root, step=None, show_data=True, rankdir="LR", params=None, gradient=None,
-                  legend=True):
+def draw_backward(root, step=None, show_data=True, rankdir="TB", params=None, gradient=None,
+                  legend=True, direction="forward", color="relative"):
     """The graph of `root` after the engine's first `step` backward steps (None: all).
 
     Every tensor whose gradient is complete shows it and is numbered in backward order (#1 is
@@ -63,16 +78,35 @@ def draw_backward(root, step=None, show_data=True, rankdir="LR", params=None, gr
     already went through are drawn dashed and marked "freed" (a plain backward() frees their
     saved buffers there); the latest step is outlined in red. Nothing of the user's is
     changed: .grad stays as it was and the graph stays usable.
+
+    direction="backward" points every arrow the way gradients flow, from the root towards
+    the leaves, and turns the drawing around so it reads in that order (the root on top for
+    rankdir="TB"); the layout is the forward drawing's, mirrored. color: as in draw_graph,
+    the relative scale spread over the whole backward pass, so colours mean the same at
+    every step.
     """
     check_rankdir(rankdir, "draw_backward")
-    graph, steps = backward_trace(root, params, gradient, "draw_backward")
+    check_direction(direction, "draw_backward")
+    style.make_scale(color, [], "draw_backward")
+    graph = read_graph(root, params, "draw_backward")
+    if graph.freed and step is None:               # after backward(): the end, as recorded
+        state = freed_state(graph)
+        return build(graph, state, show_data=show_data, backward=True, rankdir=rankdir,
+                     legend=legend, title=FREED_CAPTION, direction=direction,
+                     scale=style.make_scale(color, state.grads.values(), "draw_backward"))
+    graph, steps = backward_trace(root, params, gradient, "draw_backward", graph)
     k = len(steps) if step is None else check_step(step, len(steps))
-    return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend)
+    return backward_frame(graph, steps, k, show_data=show_data, rankdir=rankdir, legend=legend,
+                          direction=direction, color=color)
 
 
-def backward_trace(root, params, gradient, where):
-    """(Graph, steps) for drawing the backward pass of `root`."""
-    graph = read_graph(root, params, where)
+def backward_trace(root, params, gradient, where, graph=None):
+    """(Graph, steps) for drawing the backward pass of `root` (graph: already read)."""
+    graph = graph or read_graph(root, params, where)
+    if graph.freed:
+        raise RuntimeError(f"{where}: backward() already ran through this graph and freed its "
+                           f"buffers, so its steps cannot be replayed; draw before backward(), "
+                           f"or call backward(retain_graph=True)")
     return graph, trace_backward(root, gradient)
 
 
@@ -80,6 +114,12 @@ def check_rankdir(rankdir, where):
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"{where}: rankdir must be 'LR' (left to right), 'TB' (top to "
                          f"bottom), 'RL' or 'BT', got {rankdir!r}")
+
+
+def check_direction(direction, where):
+    if direction not in ("forward", "backward"):
+        raise ValueError(f"{where}: direction must be 'forward' (arrows from inputs to "
+                         f"results) or 'backward' (the way gradients flow), got {direction!r}")
 
 
 def check_step(step, total):
@@ -90,31 +130,20 @@ def check_step(step, total):
     return int(step)
 
 
-def backward_frame(graph, steps, k, show_data=True, rankdir="LR", legend=True, steady=None):
+def backward_frame(graph, steps, k, show_data=True, rankdir="TB", legend=True, steady=None,
+                   direction="forward", color="relative"):
     """The Drawing after k of `steps`, with its caption. steady: see build."""
     state = state_after(graph, steps, k)
     caption = step_caption(graph, steps, k)
+    scale = style.make_scale(color, [s.grad for s in steps], "draw_backward")
     drawing = build(graph, state, show_data=show_data, show_grad=True, backward=True,
-                    rankdir=rankdir, legend=legend, title=caption, steady=steady)
+                    rankdir=rankdir, legend=legend, steady=steady,
+                    # a steady player shows the caption above the picture: a title of its own
+                    # width would shift the layout from frame to frame
+                    title="" if steady else caption,
+                    direction=direction, scale=scale)
     drawing.caption = caption
     return drawing
-
-
-def step_caption(graph, steps, k):
-    """`backward step 3 of 7: e = Mul(a, b) sent gradients to a, b`."""
-    if k == 0:
-        return f"backward step 0 of {len(steps)}: the forward graph, no gradient yet"
-    s = steps[k - 1]
-    node = graph.node_of(s.tensor)
-    who = _display_name(node)
-    if node.op is None:
-        what = f"{who} is a leaf: its gradient is complete"
-    else:
-        args = ", ".join(_display_name(i) for i in node.op.inputs)
-        to = ", ".join(_display_name(i) for i, g in zip(node.op.inputs, s.input_grads)
-                       if g is not None)
-        what = f"{who} = {node.op.name}({args}) sent gradients to {to or 'no input'}"
-    return f"backward step {k} of {len(steps)}: {what}"
 
 
 def _trace_for_drawing(root, gradient):
@@ -127,28 +156,12 @@ def _trace_for_drawing(root, gradient):
     return trace_backward(root, gradient), True
 
 
-def _display_name(node):
-    if node.name:
-        return node.name
-    if node.role == "number":
-        return style.number(node.tensor.data.item())
-    return f"[{node.op.name if node.op else 'tensor'} {style.shape_text(node.tensor.shape)}]"
+REVERSED = {"TB": "BT", "BT": "TB", "LR": "RL", "RL": "LR"}
 
 
-def _label(lines):
-    # Escape each line (backslashes, <...> would start an HTML label), join with DOT newlines.
-    from graphviz import escape, nohtml
-    return nohtml("\\n".join(escape(str(line)) for line in lines))
-
-
-def _text(text):
-    """Text for a tooltip or title: literal backslashes, newlines as DOT newlines."""
-    from graphviz import escape, nohtml
-    return nohtml(escape(str(text)).replace("\n", "\\n"))
-
-
-def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="LR",
-          collapse=False, legend=True, title="", steady=None):
+def build(graph, state=None, show_data=True, show_grad=True, backward=False, rankdir="TB",
+          collapse=False, legend=True, title="", steady=None, direction="forward",
+          scale=None):
     """The Drawing of `graph` in `state` (a trace.State; None: nothing computed).
 
     steady=(sizes, final): pin every node to a size ({key: (width, height)} in inches,
@@ -158,14 +171,21 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
     same layout and nothing jumps between steps.
     """
     state = state or State()
+    scale = scale or style.FIXED
     sizes, final = steady or ({}, None)
+    edge_attr = style.EDGE_ATTR
+    if direction == "backward":
+        # Edges stay input -> result, so dot lays the graph out as in the forward drawing;
+        # dir=back draws each arrowhead at the input, and the reversed rank direction puts
+        # the root first: the arrows then read the way gradients flow.
+        rankdir, edge_attr = REVERSED[rankdir], {**edge_attr, "dir": "back"}
     drawing = drawing_class()(
         name="gradspace", graph_attr={**style.GRAPH_ATTR, "rankdir": rankdir},
-        node_attr=style.NODE_ATTR, edge_attr=style.EDGE_ATTR)
+        node_attr=style.NODE_ATTR, edge_attr=edge_attr)
     if title:
-        drawing.attr(label=_text(title), labelloc="t")
+        drawing.attr(label=style.dot_text(style.wrap(title)), labelloc="t")
     nodes, groups, rep = {}, {}, {}            # cluster path -> node statements; group nodes
-    members = {}                               # group node -> [TensorNodes], number of ops
+    members = {}                               # group node -> [[TensorNodes], [OpNodes]]
     used = set()
     targets = modules.collapse_targets(graph, collapse)
     for path in sorted(targets):
@@ -182,31 +202,31 @@ def build(graph, state=None, show_data=True, show_grad=True, backward=False, ran
         group = modules.collapse_into(node.module, targets)
         if group is not None:
             rep[node.key] = groups[group]
-            members.setdefault(rep[node.key], [[], 0])[0].append(node)
+            members.setdefault(rep[node.key], [[], []])[0].append(node)
             continue
         place(node.module, node.key, *_tensor_node(node, state, show_data, show_grad,
-                                                   backward))
+                                                   backward, scale))
     for op in graph.ops:
         group = modules.collapse_into(op.module, targets)
         if group is not None:
             rep[op.key] = groups[group]
-            members.setdefault(rep[op.key], [[], 0])[1] += 1
+            members.setdefault(rep[op.key], [[], []])[1].append(op)
             continue
         place(op.module, op.key, *_op_node(op, state, backward))
     for path, key in groups.items():
-        tensors, n_ops = members.get(key, ([], 0))
+        tensors, ops = members.get(key, ([], []))
         place(path.rpartition(".")[0], key,
-              *_group_node(graph, path, key, tensors, n_ops, rep, state, show_grad))
+              *_group_node(graph, path, key, tensors, ops, rep, state, show_grad, scale))
     edges = _edges(graph, state, rep, backward, place, final)
     _emit(drawing, nodes, graph.module_types, used)
     for src, dst, attrs in edges:
         drawing.edge(src, dst, **attrs)
     if legend and show_grad and graph.root.tensor.requires_grad:
-        drawing.node("legend", label=style.legend_label(), shape="plaintext")
+        drawing.node("legend", label=style.legend_label(scale), shape="plaintext")
     return drawing
 
 
-def _tensor_node(node, state, show_data, show_grad, backward):
+def _tensor_node(node, state, show_data, show_grad, backward, scale):
     t = node.tensor
     head = []                                   # "#3 name (3, 1)": step, name, shape
     if backward and node.key in state.numbers:
@@ -218,7 +238,11 @@ def _tensor_node(node, state, show_data, show_grad, backward):
         head.append(str(t.dtype))
     lines = [" ".join(head)]
     tip = []
-    if show_data:
+    freed = is_freed(t)
+    if show_data and freed:
+        lines.append("data freed")
+        tip.append("data: freed by backward(), which keeps only the graph's structure")
+    elif show_data:
         lines.append("data " + style.compact(t.data))
         tip.append("data " + style.exact(t.data))
     grad = state.grads.get(node.key) if show_grad else None
@@ -229,13 +253,15 @@ def _tensor_node(node, state, show_data, show_grad, backward):
         lines.append("grad so far " + style.compact(state.partial[node.key]))
         tip.append("grad so far " + style.exact(state.partial[node.key]))
     attrs = dict(style.TENSOR_STYLES[node.role])
+    if freed:
+        attrs["style"] += ",dashed"
     if node.role != "constant":
-        attrs["fillcolor"], attrs["fontcolor"] = style.grad_colors(grad)
+        attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
     if tip:
-        attrs["tooltip"] = _text("\n".join(tip))
+        attrs["tooltip"] = style.dot_text("\n".join(tip))
     if backward and node.key == state.latest:
         attrs.update(color=style.HIGHLIGHT, penwidth="3")
-    return _label(lines), attrs
+    return style.dot_label(lines), attrs
 
 
 def _op_node(op, state, backward):
@@ -246,11 +272,12 @@ def _op_node(op, state, backward):
         lines.append("freed")
     if backward and op.output.key == state.latest:
         attrs.update(color=style.HIGHLIGHT, penwidth="2.5", fontcolor=style.HIGHLIGHT)
-    return _label(lines), attrs
+    return style.dot_label(lines), attrs
 
 
-def _group_node(graph, path, key, members, n_ops, rep, state, show_grad):
-    """One node standing for a collapsed module: its parameters, size and gradient scale."""
+def _group_node(graph, path, key, members, ops, rep, state, show_grad, scale):
+    """One node standing for a collapsed module: its parameters, the shapes that go in and
+    come out, its number of operations and its gradient scale."""
     params = [n for n in members if n.role == "param"]
     kind = graph.module_types.get(path)
     lines = [path + (f" ({kind})" if kind else "")]
@@ -258,19 +285,29 @@ def _group_node(graph, path, key, members, n_ops, rep, state, show_grad):
                       for n in params[:4])
     if params:
         lines.append(f"params: {shown}" + (", ..." if len(params) > 4 else ""))
-    lines.append(f"{n_ops} ops")
+    ins, seen = [], set()
+    for op in ops:
+        for i in op.inputs:
+            if rep.get(i.key) != key and i.role != "number" and i.key not in seen:
+                seen.add(i.key)
+                ins.append(i)
+    shapes = graph.call_inputs.get(path) or [n.tensor.shape for n in ins]
+    if shapes:
+        lines.append("in " + ", ".join(style.shape_text(s) for s in shapes[:3])
+                     + (", ..." if len(shapes) > 3 else ""))
     outs = [n for n in members if n.role == "root"
             or any(rep.get(op.key) != key for op, _ in n.consumers)]
     if outs:
         lines.append("out " + ", ".join(style.shape_text(n.tensor.shape) for n in outs[:3]))
+    lines.append(f"{len(ops)} op" + ("" if len(ops) == 1 else "s"))
     grads = [state.grads[n.key] for n in (params or members) if n.key in state.grads]
     attrs = dict(style.GROUP_STYLE)
     grad = None
     if show_grad and grads:
         grad = np.array([style.magnitude(g) for g in grads])
         lines.append("max |grad| " + style.number(grad.max()))
-    attrs["fillcolor"], attrs["fontcolor"] = style.grad_colors(grad)
-    return _label(lines), attrs
+    attrs["fillcolor"], attrs["fontcolor"] = scale.colors(grad)
+    return style.dot_label(lines), attrs
 
 
 def _edges(graph, state, rep, backward, place, final=None):
@@ -287,11 +324,14 @@ def _edges(graph, state, rep, backward, place, final=None):
         seen.add((src, dst))
         attrs = {}
         if backward and grad is not None:
-            attrs.update(label=_label([style.brief(grad)]), fontcolor=style.GRAD_EDGE,
+            attrs.update(label=style.dot_label([style.brief(grad)]), fontcolor=style.GRAD_EDGE,
                          color=style.GRAD_EDGE,
-                         labeltooltip=_text(style.exact(grad)))
+                         labeltooltip=style.dot_text(style.exact(grad)))
         elif backward and ghost is not None:
-            attrs.update(label=_label([style.brief(ghost)]), fontcolor="transparent")
+            # Laid out like the final label, its text then removed (playback.strip_ghosts):
+            # system dot 2.43 writes fontcolor "transparent" as near-white visible text.
+            attrs.update(label=style.dot_label([style.brief(ghost)]), fontcolor="transparent",
+                         **{"class": style.GHOST_CLASS})
         if hot:
             attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
         edges.append((src, dst, attrs))
@@ -303,7 +343,7 @@ def _edges(graph, state, rep, backward, place, final=None):
             if inp.role == "number":
                 if op.key not in rep:
                     key = f"{op.key}_n{i}"
-                    place(op.module, key, _label([style.number(inp.tensor.data.item())]),
+                    place(op.module, key, style.dot_label([style.number(inp.tensor.data.item())]),
                           dict(style.TENSOR_STYLES["number"]))
                     add(key, op.key)
                 continue
@@ -311,7 +351,7 @@ def _edges(graph, state, rep, backward, place, final=None):
             if site in state.broadcast and op.key not in rep:
                 was, to = state.broadcast[site]
                 key = f"s{op.key}_{i}"
-                place(op.module, key, _label([f"broadcast to {style.shape_text(to)}",
+                place(op.module, key, style.dot_label([f"broadcast to {style.shape_text(to)}",
                                               f"grad: sum_to {style.shape_text(was)}"]),
                       dict(style.BROADCAST_STYLE))
                 add(inp.key, key, sent, hot, final.sent.get(site))
@@ -333,7 +373,7 @@ def _emit(drawing, nodes, module_types, used):
         for child in tree.get(path, ()):
             kind = module_types.get(child)
             with container.subgraph(name=modules.dot_name("cluster_", child, used)) as sub:
-                sub.attr(label=_text(child + (f" ({kind})" if kind else "")),
+                sub.attr(label=style.dot_text(child + (f" ({kind})" if kind else "")),
                          **style.CLUSTER_ATTR)
                 write(sub, child)
 

@@ -15,6 +15,43 @@ FREED = ("{where}: the graph below {op} was freed by an earlier backward(), so i
          "be read. Draw before calling backward(), or call backward(retain_graph=True).")
 
 
+class FreedTensor:
+    """Stands in for an intermediate tensor after backward() freed the graph's buffers.
+
+    A node that backward released keeps, per input, the leaf Tensor itself or a record of an
+    intermediate (Function.edges): the node that made it, its name, shape, dtype and creation
+    number, but not its array. The drawing shows that record, and its value as freed.
+    """
+    requires_grad = True
+    grad = None
+    data = None
+    freed = True
+
+    def __init__(self, grad_fn, name, shape, dtype, seq):
+        self.grad_fn, self.name, self.shape, self.dtype, self._seq = \
+            grad_fn, name, tuple(shape), dtype, seq
+
+
+def node_inputs(fn, stand_ins, where="draw_graph"):
+    """fn's input Tensors; after backward() freed fn, what its edges recorded (FreedTensor for
+    an intermediate, one per producing node: `stand_ins` maps id(grad_fn) to it)."""
+    if fn.inputs is not None:
+        return fn.inputs
+    edges = getattr(fn, "edges", None)
+    if edges is None:
+        raise RuntimeError(FREED.format(where=where, op=fn.name))
+    inputs = []
+    for edge in edges:
+        if isinstance(edge, tuple):
+            edge = stand_ins.setdefault(id(edge[0]), FreedTensor(*edge))
+        inputs.append(edge)
+    return tuple(inputs)
+
+
+def is_freed(tensor):
+    return getattr(tensor, "freed", False)
+
+
 @dataclass(eq=False)
 class OpNode:
     """One recorded operation: the Function, the tensor it made and the tensors it read."""
@@ -49,17 +86,22 @@ class Graph:
     ops: list
     by_id: dict                 # id(Tensor) -> TensorNode
     module_types: dict          # module path -> class name, when a module was given
+    recorded: bool = False      # ops attributed from recorded module calls, not guessed
+    freed: bool = False         # backward() freed its buffers: intermediates are FreedTensors
+    call_inputs: dict = field(default_factory=dict)   # module path -> shapes its call got
 
     def node_of(self, tensor):
         return self.by_id[id(tensor)]
 
 
-def forward_order(root, where="draw_graph"):
+def forward_order(root, where="draw_graph", stand_ins=None):
     """Every tensor `root` was computed from, constants included, each after all of its inputs.
 
-    Iterative depth-first search; raises RuntimeError (before anything else happens) when a
-    node's saved inputs were freed by an earlier backward.
+    Iterative depth-first search. Through a node freed by backward() it follows the node's
+    record of its edges (node_inputs); raises RuntimeError (before anything else happens) only
+    when that record is missing.
     """
+    stand_ins = {} if stand_ins is None else stand_ins
     order, seen = [], set()
     stack = [(root, False)]
     while stack:
@@ -73,9 +115,7 @@ def forward_order(root, where="draw_graph"):
         stack.append((t, True))
         fn = t.grad_fn
         if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(FREED.format(where=where, op=fn.name))
-            for parent in reversed(fn.inputs):   # reversed: the first input is listed first
+            for parent in reversed(node_inputs(fn, stand_ins, where)):   # first input first
                 if id(parent) not in seen:
                     stack.append((parent, False))
     return order
@@ -85,8 +125,9 @@ def read_graph(root, params=None, where="draw_graph"):
     """The Graph of `root`; `params` names parameters (see modules.parameter_names)."""
     if not hasattr(root, "grad_fn") or not hasattr(root, "data"):
         raise TypeError(f"{where}: expected a Tensor to draw, got {type(root).__name__}")
-    names, module_types = modules.parameter_names(params, where)
-    order = forward_order(root, where)
+    names, module_types, owners = modules.parameter_names(params, where)
+    stand_ins = {}
+    order = forward_order(root, where, stand_ins)
     tensors, ops, by_id = [], [], {}
     for t in order:
         is_param = id(t) in names or type(t).__name__ == "Parameter"
@@ -112,14 +153,15 @@ def read_graph(root, params=None, where="draw_graph"):
         fn = t.grad_fn
         if fn is not None:
             op = OpNode(key=f"f{len(ops)}", fn=fn, output=node,
-                        inputs=[by_id[id(p)] for p in fn.inputs])
+                        inputs=[by_id[id(p)] for p in node_inputs(fn, stand_ins, where)])
             for i, inp in enumerate(op.inputs):
                 inp.consumers.append((op, i))
             node.op = op
             ops.append(op)
     graph = Graph(root=by_id[id(root)], tensors=tensors, ops=ops, by_id=by_id,
-                  module_types=module_types)
-    modules.attribute(graph)
+                  module_types=module_types, freed=bool(stand_ins) or any(
+                      op.fn.inputs is None for op in ops))
+    modules.attribute(graph, owners)
     return graph
 
 
@@ -135,7 +177,7 @@ def op_params(fn):
     names.extend(n for n in getattr(fn, "__dict__", {}) if n not in names)
     shown = []
     for name in names:
-        if name in ("inputs", "needs_input_grad") or name.startswith("_"):
+        if name in ("inputs", "needs_input_grad", "edges", "calls") or name.startswith("_"):
             continue
         value = getattr(fn, name, None)
         if value is None or value is False \

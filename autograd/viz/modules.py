@@ -5,7 +5,15 @@ dotted names such as `encoder.0.weight`), optionally `named_modules()` for class
 `{name: tensor}` or a list of `(name, tensor)` pairs works too.
 
 A parameter belongs to the module its dotted name points into (`encoder.0.weight` ->
-`encoder.0`). Operations are not registered anywhere, so they are attributed by a heuristic:
+`encoder.0`). An operation belongs to the module that ran it: nn.Module.__call__ notes each
+call against the tensors it returns (autograd.scopes), and every tensor made during the call
+is numbered between the call's two marks, so an operation goes to the innermost call whose
+marks enclose its output's number (a shared module called twice boxes both calls' ops). The
+loss, computed after the model returned, lies in no call and stays outside every box; the
+root module ('') gets no box.
+
+Modules that do not go through nn.Module.__call__ (a stand-in object, a dict of parameters)
+leave no record; their operations are then attributed by a heuristic:
 
 1. a tensor is *parameter-derived* when every input of the operation that made it is a
    parameter, parameter-derived, or a one-element constant (a number in the code): `W.T`
@@ -15,15 +23,15 @@ A parameter belongs to the module its dotted name points into (`encoder.0.weight
    siblings (`a.0` and `a.1`), the module that contains both (`a`);
 3. an operation that reads no parameter but sits between modules (an activation between two
    layers) goes to the innermost module containing every module upstream of it and every
-   module downstream of it, when both sides lie inside modules: a ReLU between `encoder.0`
-   and `encoder.2` lands in `encoder`; a loss after the model, fed from outside, stays out;
+   module downstream of it, when both sides lie inside modules;
 4. the tensor an operation makes goes where the operation goes.
 
-So `x @ W.T + b` lands in the Linear's box, the ReLU of `nn.Sequential(Linear, ReLU,
-Linear)` between the two boxes (the Sequential is the root module, which gets no box), and the
-loss outside every box. The root module's own parameters have the path "" and no box either.
+The heuristic cannot see a module that reads no parameter (Flatten, an activation module):
+its operations land in a neighbour's box, which is why the record exists.
 """
 import re
+
+from gradspace.autograd import scopes
 
 
 def module_path(param_name):
@@ -32,14 +40,17 @@ def module_path(param_name):
 
 
 def parameter_names(params, where="draw_graph"):
-    """({id(tensor): name}, {module path: class name}) from a module, a dict, pairs or tensors."""
+    """({id(tensor): name}, {module path: class name}, {id(module): path}) from a module, a
+    dict, pairs or tensors."""
     if params is None:
-        return {}, {}
-    types = {}
+        return {}, {}, {}
+    types, owners = {}, {}
     if hasattr(params, "named_parameters"):
         pairs = list(params.named_parameters())
         if hasattr(params, "named_modules"):
-            types = {path: type(m).__name__ for path, m in params.named_modules()}
+            for path, m in params.named_modules():
+                types[path] = type(m).__name__
+                owners.setdefault(id(m), path)
     elif isinstance(params, dict):
         pairs = list(params.items())
     else:
@@ -50,7 +61,7 @@ def parameter_names(params, where="draw_graph"):
             raise TypeError(f"{where}: params maps {name!r} to a {type(tensor).__name__}, "
                             f"not a Tensor")
         names.setdefault(id(tensor), name if name is not None else tensor.name)
-    return names, types
+    return names, types, owners
 
 
 def is_within(inner, outer):
@@ -71,8 +82,11 @@ def common_module(paths):
     return ""
 
 
-def attribute(graph):
-    """Set `.module` on operations and their results by the heuristic in the module docstring."""
+def attribute(graph, owners=None):
+    """Set `.module` on operations and their results: from the recorded calls of the modules
+    in `owners` ({id(module): path}) when there are any, else by the heuristic."""
+    if owners and _from_calls(graph, owners):
+        return
     derived = {}                                   # TensorNode key -> module path
     for node in graph.tensors:                     # forward order: inputs are settled first
         if node.module is not None:                # a named parameter
@@ -88,6 +102,40 @@ def attribute(graph):
         if all(i.key in derived or i.role == "number" for i in op.inputs):
             derived[node.key] = op.module
     _between_modules(graph)
+
+
+def _from_calls(graph, owners):
+    """Attribute every operation (and every constant made inside a call) to the innermost
+    recorded call of a known module that made it. False when no such call was recorded."""
+    calls, shapes = set(), {}
+    for node in graph.tensors:
+        for owner, first, last, ins in scopes.calls_of(node.tensor):
+            if id(owner) in owners:
+                calls.add((first, last, owners[id(owner)]))
+                shapes.setdefault((first, owners[id(owner)]), ins)
+    if not calls:
+        return False
+    for (_, path), ins in sorted(shapes.items()):      # the first call of a shared module
+        graph.call_inputs.setdefault(path, ins)
+    calls = sorted(calls, key=lambda c: (c[0], -c[1]))     # outer before inner at one start
+    graph.recorded = True
+    open_, i = [], 0                               # calls enclosing the current number
+    for node in sorted(graph.tensors, key=lambda n: n.tensor._seq):
+        seq = node.tensor._seq
+        while i < len(calls) and calls[i][0] < seq:
+            open_.append(calls[i])
+            i += 1
+        # Calls nest or are disjoint: once the ended ones on top are gone, the top is the
+        # latest-started call still open, the innermost around `seq`.
+        while open_ and open_[-1][1] < seq:
+            open_.pop()
+        if not open_ or node.role in ("param", "number"):
+            continue
+        path = open_[-1][2]
+        node.module = path
+        if node.op is not None:
+            node.op.module = path
+    return True
 
 
 def _between_modules(graph):
@@ -123,6 +171,10 @@ def collapse_targets(graph, collapse):
         raise ValueError(f"draw_graph: collapse must be False, True or a positive depth, "
                          f"got {collapse!r}")
     owners = {n.module for n in graph.tensors if n.role == "param" and n.module}
+    # and, when calls were recorded, every innermost module that ran an operation (Flatten,
+    # Tanh): each layer of a Sequential is then one node
+    ran = {op.module for op in graph.ops if op.module}
+    owners |= {p for p in ran if not any(q.startswith(p + ".") for q in graph.module_types)}
     if collapse is True:
         return owners
     return {".".join(p.split(".")[:collapse]) for p in owners}

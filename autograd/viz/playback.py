@@ -14,18 +14,21 @@ import html
 import json
 import os
 import pathlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 
-from gradspace.autograd.viz.draw import backward_frame, backward_trace
+from gradspace.autograd.viz.draw import backward_frame, backward_trace, check_direction
 from gradspace.autograd.viz.rendering import render
+from gradspace.autograd.viz.style import GHOST_CLASS
 from gradspace.autograd.viz.trace import state_after
 
 MAX_FRAMES = 200
 WORKERS = min(8, os.cpu_count() or 1)              # renderer processes at a time
 
 
-def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="LR",
-                    legend=True, max_frames=MAX_FRAMES, steady=False):
+def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="TB",
+                    legend=True, max_frames=MAX_FRAMES, steady=False, direction="forward",
+                    color="relative"):
     """[draw_backward(root, step=k) for k in 0..steps], tracing the backward pass only once.
 
     steady=True pins every node to the largest size it takes in any frame and gives every
@@ -38,7 +41,9 @@ def backward_frames(root, params=None, gradient=None, show_data=True, rankdir="L
         raise ValueError(f"player: this backward pass has {len(steps)} steps, more frames than "
                          f"max_frames={max_frames}; pass a larger max_frames, or draw single "
                          f"steps with draw_backward(root, step=k)")
-    options = {"show_data": show_data, "rankdir": rankdir, "legend": legend}
+    check_direction(direction, "player")
+    options = {"show_data": show_data, "rankdir": rankdir, "legend": legend,
+               "direction": direction, "color": color}
     frames = [backward_frame(graph, steps, k, **options) for k in range(len(steps) + 1)]
     if not steady:
         return frames
@@ -62,9 +67,25 @@ def node_sizes(drawing):
 
 
 def frame_svgs(frames):
-    """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog)."""
+    """Each frame rendered to SVG markup ready to inline in HTML (no XML prolog), the text
+    of labels reserved for later steps removed (strip_ghosts)."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return [_inline(svg) for svg in pool.map(lambda f: render(f, "svg"), frames)]
+        return [strip_ghosts(_inline(svg))
+                for svg in pool.map(lambda f: render(f, "svg"), frames)]
+
+
+# An edge group of the SVG whose class names the ghost class (dot escapes its "-" as &#45;).
+_GHOST = re.compile(r'(<g id="[^"]*" class="edge '
+                    + GHOST_CLASS.replace("-", "(?:-|&#45;)") + r'">)(.*?)(</g>)', re.DOTALL)
+_TEXT = re.compile(r"<text\b[^>]*>.*?</text>\s*", flags=re.DOTALL)
+
+
+def strip_ghosts(svg):
+    """Remove the text of edge labels that are laid out but not yet shown (draw.build's
+    steady mode): every renderer then draws nothing there. Only fontcolor "transparent"
+    would not do: system Graphviz 2.43 writes it as visible near-white text, which covers
+    the edges it crosses and reads as text to screen readers and searches."""
+    return _GHOST.sub(lambda m: m.group(1) + _TEXT.sub("", m.group(2)) + m.group(3), svg)
 
 
 def _inline(svg):
@@ -90,7 +111,7 @@ def save_player(root, path, **options):
 
     Next/previous buttons, a slider, the left/right arrow keys (Home/End for the ends) and a
     step counter; frame k is draw_backward(root, step=k). options: params, gradient,
-    show_data, rankdir, legend, max_frames, title.
+    show_data, rankdir, legend, max_frames, title, direction, color.
     """
     path = pathlib.Path(path)
     text = player_html(root, **options)            # render everything before opening the file
@@ -122,28 +143,35 @@ def player(root, **options):
     slider = widgets.IntSlider(value=0, min=0, max=last, description="step")
     play = widgets.Play(value=0, min=0, max=last, interval=900, description="play")
     widgets.jslink((play, "value"), (slider, "value"))
-    caption = widgets.HTML(html.escape(frames[0].caption))
+    caption = widgets.HTML(_caption_html(frames[0].caption))
     view = widgets.HTML(svgs[0])
 
     def show(change):
         view.value = svgs[change["new"]]
-        caption.value = html.escape(frames[change["new"]].caption)
+        caption.value = _caption_html(frames[change["new"]].caption)
 
     slider.observe(show, names="value")
     return widgets.VBox([widgets.HBox([play, slider]), caption, view])
 
 
+def _caption_html(caption):
+    # one line per formula: the caption's newlines kept
+    return f'<div style="white-space: pre-line">{html.escape(caption)}</div>'
+
+
+# The buttons' glyphs (U+21E4, U+25C0, U+25B6, U+21E5) are in DejaVu Sans, which Linux browsers
+# have; the media-control glyphs U+23EE/U+23ED are in none of their fonts and showed as boxes.
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
 <style>
-  body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
+  body {{ font-family: "DejaVu Sans", Verdana, Arial, sans-serif; margin: 1.5em; }}
   .controls {{ display: flex; gap: 0.5em; align-items: center; flex-wrap: wrap; }}
   .controls button {{ font-size: 1em; padding: 0.2em 0.8em; }}
   .counter {{ font-variant-numeric: tabular-nums; min-width: 9em; }}
-  .caption {{ color: #444; margin: 0.6em 0; min-height: 1.3em; }}
+  .caption {{ color: #444; margin: 0.6em 0; min-height: 1.3em; white-space: pre-line; }}
   .frame svg {{ max-width: 100%; height: auto; }}
 </style>
 </head>
@@ -151,10 +179,10 @@ _PAGE = """<!DOCTYPE html>
 <div id="{uid}" class="gs-player">
 <h2>{title}</h2>
 <div class="controls">
-  <button type="button" class="first" title="first step (Home)">&#x23EE;</button>
+  <button type="button" class="first" title="first step (Home)">&#x21E4; first</button>
   <button type="button" class="prev" title="previous step (left arrow)">&#x25C0; prev</button>
   <button type="button" class="next" title="next step (right arrow)">next &#x25B6;</button>
-  <button type="button" class="last" title="last step (End)">&#x23ED;</button>
+  <button type="button" class="last" title="last step (End)">last &#x21E5;</button>
   <input type="range" class="slider" min="0" max="{last}" value="0" aria-label="step">
   <span class="counter">step 0 of {last}</span>
 </div>

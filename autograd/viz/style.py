@@ -1,12 +1,18 @@
 """How a drawing looks: number formatting, the gradient colour scale, and the node styles.
 
-Colour scale. A tensor node is filled by the magnitude of its gradient, m = max |grad|, on a
-fixed scale (the same in every drawing, so two drawings compare at a glance), in 7 bins of
-log10 m, coloured by the 7-step viridis palette (sequential, perceptually uniform,
-colour-blind safe):
+Colour scale. A tensor node is filled by the magnitude of its gradient, m = max |grad|, in 7
+bins of log10 m coloured by the 7-step viridis palette (sequential, perceptually uniform,
+colour-blind safe), from dark purple (white text) to bright yellow. Two scales:
+
+- "relative" (the default): the 7 bins split the range of log10 m that this graph's own
+  gradients span (zero gradients aside: they fall in the first bin), so the colours spread
+  over the graph whatever its scale: a gradient that shrinks layer by layer through a deep
+  sigmoid stack darkens layer by layer. The legend gives each bin's range. With one size of
+  gradient only, the bins are decades around it.
+- "fixed": the same decades in every drawing, so two drawings compare at a glance:
 
     bin   m                 colour
-    0     < 1e-6            #440154  dark purple, white text: vanishing (0 included)
+    0     < 1e-6            #440154  dark purple: vanishing (0 included)
     1     1e-6 .. 1e-4      #443983
     2     1e-4 .. 0.01      #31688e
     3     0.01 .. 1         #21918c
@@ -14,9 +20,8 @@ colour-blind safe):
     5     10 .. 1000        #90d743
     6     >= 1000           #fde725  bright yellow: exploding
 
-A gradient holding nan or inf is red (#e41a1c). A node whose gradient is not known (yet) is
-white. Both ends of the scale are the two extremes of the palette, so vanishing and exploding
-gradients stand out against the teal-green middle where healthy gradients sit.
+A gradient holding nan or inf is red (#e41a1c) on both scales. A node whose gradient is not
+known (yet) is white.
 
 Node styles, so roles read without colour:
     root            rounded box with a double border
@@ -46,13 +51,13 @@ BIN_NAMES = ("< 1e-6", "1e-6 .. 1e-4", "1e-4 .. 0.01", "0.01 .. 1", "1 .. 10", "
 NONFINITE = "#e41a1c"
 DARK_BINS = 3                                # bins 0..2 are dark: write on them in white
 
-FONT = "Helvetica"
+FONT = "DejaVu Sans"
 # nslimit bounds dot's network-simplex passes that place nodes: graphviz-pure can otherwise
 # spend minutes on a few hundred nodes of some sizes (measured: 14 s -> 0.2 s on a 300-node
 # chain); small graphs come out the same either way.
 GRAPH_ATTR = {"fontname": FONT, "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35",
               "nslimit": "2"}
-NODE_ATTR = {"fontname": FONT, "fontsize": "11", "margin": "0.08,0.04", "height": "0.3"}
+NODE_ATTR = {"fontname": FONT, "fontsize": "11", "margin": "0.1,0.06", "height": "0.3"}
 EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"}
 
 TENSOR_STYLES = {
@@ -76,6 +81,61 @@ GROUP_STYLE = {"shape": "box3d", "style": "filled", "penwidth": "1.5"}
 CLUSTER_ATTR = {"style": "rounded", "color": "#8c8c8c", "fontsize": "11", "labeljust": "l"}
 HIGHLIGHT = "#d62728"                        # the most recent backward step
 GRAD_EDGE = "#b2182b"                        # labels of gradients that travelled an edge
+GHOST_CLASS = "gs-ghost"                     # SVG class of an edge label reserved, not shown
+
+
+class Scale:
+    """Bins of m = max |grad|: `edges` (6 increasing numbers) split m into the 7 colours."""
+
+    def __init__(self, edges, kind):
+        self.edges, self.kind = tuple(float(e) for e in edges), kind
+
+    def bin(self, grad):
+        """Index into PALETTE for a gradient; None when it holds nan or inf."""
+        m = magnitude(grad)
+        if not math.isfinite(m):
+            return None
+        return bisect.bisect_right(self.edges, m)
+
+    def colors(self, grad):
+        """(fillcolor, fontcolor) for a node with this gradient; white when grad is None."""
+        if grad is None:
+            return "white", "black"
+        b = self.bin(grad)
+        if b is None:
+            return NONFINITE, "white"
+        return PALETTE[b], ("white" if b < DARK_BINS else "black")
+
+    def names(self):
+        """The legend's text for each bin."""
+        if self.kind == "fixed":
+            return BIN_NAMES
+        e = [number(x) for x in self.edges]
+        return (f"< {e[0]}", *(f"{a} .. {b}" for a, b in zip(e, e[1:])), f">= {e[-1]}")
+
+
+FIXED = Scale(BIN_EDGES, "fixed")
+
+
+def relative_scale(grads):
+    """The Scale whose 7 bins split the log10 range of these gradients' magnitudes."""
+    ms = [m for m in (magnitude(g) for g in grads) if m > 0 and math.isfinite(m)]
+    if not ms:
+        return FIXED
+    lo, hi = math.log10(min(ms)), math.log10(max(ms))
+    if hi - lo < 1e-9:                       # one size only: decades around it
+        lo, hi = lo - 3.5, lo + 3.5
+    return Scale([10 ** (lo + (hi - lo) * i / 7) for i in range(1, 7)], "relative")
+
+
+def make_scale(color, grads, where):
+    """The Scale for color='relative' or 'fixed' over the gradients a drawing shows."""
+    if color == "relative":
+        return relative_scale(grads)
+    if color == "fixed":
+        return FIXED
+    raise ValueError(f"{where}: color must be 'relative' (bins spread over this graph's "
+                     f"gradients) or 'fixed' (the same decades in every drawing), got {color!r}")
 
 
 def magnitude(grad):
@@ -85,21 +145,13 @@ def magnitude(grad):
 
 
 def grad_bin(grad):
-    """Index into PALETTE for a gradient; None when it holds nan or inf."""
-    m = magnitude(grad)
-    if not math.isfinite(m):
-        return None
-    return bisect.bisect_right(BIN_EDGES, m)
+    """The fixed scale's bin of a gradient (index into PALETTE); None for nan or inf."""
+    return FIXED.bin(grad)
 
 
 def grad_colors(grad):
-    """(fillcolor, fontcolor) for a node with this gradient; white when grad is None."""
-    if grad is None:
-        return "white", "black"
-    b = grad_bin(grad)
-    if b is None:
-        return NONFINITE, "white"
-    return PALETTE[b], ("white" if b < DARK_BINS else "black")
+    """(fillcolor, fontcolor) on the fixed scale; white when grad is None."""
+    return FIXED.colors(grad)
 
 
 def number(x):
@@ -155,12 +207,43 @@ def shape_text(shape):
     return "scalar" if len(shape) == 0 else str(tuple(int(n) for n in shape))
 
 
-def legend_label():
-    """An HTML-like label: the colour scale as a one-row table."""
-    cells = "".join(f'<td bgcolor="{c}"><font color="{"white" if i < DARK_BINS else "black"}"'
-                    f' point-size="9">{html.escape(n)}</font></td>'
-                    for i, (c, n) in enumerate(zip(PALETTE, BIN_NAMES)))
-    cells += (f'<td bgcolor="{NONFINITE}"><font color="white" point-size="9">nan/inf</font>'
-              f'</td>')
-    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr>'
-            f'<td border="0"><font point-size="9">max |grad|</font></td>{cells}</tr></table>>')
+def legend_label(scale=None):
+    """An HTML-like label: the colour scale as a one-column table (narrow beside a drawing
+    that runs top to bottom)."""
+    scale = scale or FIXED
+    rows = "".join(f'<tr><td bgcolor="{c}"><font color="{"white" if i < DARK_BINS else "black"}"'
+                   f' point-size="9">{html.escape(n)}</font></td></tr>'
+                   for i, (c, n) in enumerate(zip(PALETTE, scale.names())))
+    rows += (f'<tr><td bgcolor="{NONFINITE}"><font color="white" point-size="9">nan/inf</font>'
+             f'</td></tr>')
+    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+            f'<tr><td border="0"><font point-size="9">max |grad|</font></td></tr>{rows}'
+            f'</table>>')
+
+
+def wrap(text, width=100):
+    """Long caption lines (a formula over big values) broken before ' = ' and '; ', so a
+    title does not stretch the drawing wider than its graph."""
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind(" = ", 0, width), line.rfind(" @ ", 0, width),
+                      line.rfind(" * ", 0, width))
+            if cut <= 0:
+                break
+            out.append(line[:cut])
+            line = "    " + line[cut + 1:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def dot_label(lines):
+    # Escape each line (backslashes, <...> would start an HTML label), join with DOT newlines.
+    from graphviz import escape, nohtml
+    return nohtml("\\n".join(escape(str(line)) for line in lines))
+
+
+def dot_text(text):
+    """Text for a tooltip or title: literal backslashes, newlines as DOT newlines."""
+    from graphviz import escape, nohtml
+    return nohtml(escape(str(text)).replace("\n", "\\n"))

@@ -129,3 +129,19 @@ def state_after(graph, steps, k):
                 before = state.partial.get(inp.key)
                 state.partial[inp.key] = got if before is None else before + got
     return state
+
+
+FREED_CAPTION = ("after backward(): its buffers are freed\nintermediate values and gradients "
+                 "are gone (marked freed); leaves show their .grad")
+
+
+def freed_state(graph):
+    """What a drawing knows of a graph that backward() already freed: every operation ran
+    (and let go of its buffers), and each leaf holds the .grad backward left there."""
+    state = State()
+    for node in graph.tensors:
+        grad = getattr(node.tensor, "grad", None)
+        if node.op is None and grad is not None:
+            state.grads[node.key] = _array(grad)
+    state.done_ops = {op.key for op in graph.ops}
+    return state

@@ -141,7 +141,7 @@ def test_a_gradient_still_summing_shows_as_so_far():
 
 
 def test_colours_follow_the_fixed_gradient_scale(mg):
-    drawn = by_name(viz.draw_graph(mg["L"]).source)
+    drawn = by_name(viz.draw_graph(mg["L"], color="fixed").source)
     for name, (_, grad) in engine_values().items():
         assert drawn[name]["fillcolor"] == viz.grad_colors(np.array(grad))[0]
 
@@ -152,7 +152,12 @@ def test_vanishing_exploding_and_nan_gradients_stand_out():
     big = Tensor(1.0, requires_grad=True, name="big")
     sick = Tensor(0.0, requires_grad=True, name="sick")
     L = small * 1e-9 + big * 1e5 + sick.sqrt()   # d sqrt(s)/ds at 0 is inf
-    drawn = by_name(viz.draw_graph(L).source)
+    for color in ("fixed", "relative"):               # the two ends on either scale
+        drawn = by_name(viz.draw_graph(L, color=color).source)
+        assert drawn["small"]["fillcolor"] == viz.PALETTE[0]
+        assert drawn["big"]["fillcolor"] == viz.PALETTE[-1]
+        assert drawn["sick"]["fillcolor"] == style.NONFINITE not in viz.PALETTE
+    drawn = by_name(viz.draw_graph(L, color="fixed").source)
     assert drawn["small"]["fillcolor"] == viz.PALETTE[0]
     assert drawn["big"]["fillcolor"] == viz.PALETTE[-1]
     assert drawn["sick"]["fillcolor"] == style.NONFINITE not in viz.PALETTE
@@ -233,9 +238,13 @@ def test_shape_changes_that_are_not_broadcasts_show_no_sum():
     assert "sum_to" not in viz.draw_graph(L).source
 
 
-def test_a_freed_graph_cannot_be_drawn_and_says_why(mg):
+def test_a_freed_graph_without_its_record_cannot_be_drawn_and_says_why(mg):
+    # backward() leaves each node a record of its edges (autograd.edges), which the drawing
+    # follows (test_viz_freed); a node that kept none cannot be read, and the error says why
     mg["L"].backward()
-    with pytest.raises(RuntimeError, match=r"freed .*retain_graph=True"):
+    del mg["L"].grad_fn.edges
+    with pytest.raises(RuntimeError, match=r"draw_graph: the graph below Mul was freed "
+                                           r".*retain_graph=True"):
         viz.draw_graph(mg["L"])
 
 

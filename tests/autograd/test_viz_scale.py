@@ -46,7 +46,7 @@ def test_a_long_chain_as_png_is_scaled_to_a_bitmap_that_fits():
     width, height = struct.unpack(">II", png[16:24])      # the IHDR chunk
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     limit = rendering.RASTER_INCHES * 96
-    assert max(width, height) <= limit and width > limit / 2    # scaled down, not tiny
+    assert limit / 2 < max(width, height) <= limit              # scaled down, not tiny
 
 
 def mlp(depth=30, width=32):
@@ -61,11 +61,11 @@ def mlp(depth=30, width=32):
 def test_a_30_layer_mlp_renders_boxed_and_collapsed():
     model, loss = mlp()
     boxed = viz.draw_graph(loss, params=model)
-    assert boxed.source.count("subgraph cluster_") == 30
+    assert boxed.source.count("subgraph cluster_") == 60     # each Linear and each ReLU
     svg = viz.render(boxed, "svg")
-    assert svg.count('class="cluster"') == 30
+    assert svg.count('class="cluster"') == 60
     collapsed = viz.draw_graph(loss, params=model, collapse=True)
-    assert collapsed.source.count("shape=box3d") == 30       # one node per Linear
+    assert collapsed.source.count("shape=box3d") == 60       # one node per layer
     assert collapsed.source.count(" [label=") < boxed.source.count(" [label=") / 2
     assert viz.render(collapsed, "svg").count('class="node"') >= 30
     assert "nslimit" in boxed.source and "nslimit" in collapsed.source

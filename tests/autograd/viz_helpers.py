@@ -118,3 +118,82 @@ def engine_values():
 
 def as_float(text):
     return float(np.float64(text))
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _font(size):
+    # DejaVu Sans, the drawings' font: matplotlib (a dependency) ships the file, so the
+    # metrics are a Linux browser's wherever the tests run
+    from matplotlib import font_manager
+    from PIL import ImageFont
+    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+
+
+def text_width(text, size):
+    """Width of `text` in DejaVu Sans at font size `size` (SVG user units)."""
+    return _font(int(size * 20)).getlength(text) / 20
+
+
+def _numbers(text):
+    values = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
+    return list(zip(values[0::2], values[1::2]))
+
+
+def _outline(el):
+    """(kind, x0, y0, x1, y1) of a node's shape: its bounding box; ellipses kept apart."""
+    tag = el.tag[len(SVG_NS):]
+    if tag == "ellipse":
+        cx, cy, rx, ry = (float(el.get(k)) for k in ("cx", "cy", "rx", "ry"))
+        return ("ellipse", cx - rx, cy - ry, cx + rx, cy + ry)
+    points = _numbers(el.get("points") or el.get("d") or "")
+    if not points:
+        return None
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return ("box", min(xs), min(ys), max(xs), max(ys))
+
+
+def overflowing_texts(svg, slack=1.0):
+    """[(text, by how much)] for every text of a node that sticks out of the smallest shape of
+    its node around it, measured in DejaVu Sans; also texts outside the picture's viewBox."""
+    root = ET.fromstring(svg.encode("utf-8"))
+    x0, y0, w, h = (float(v) for v in root.get("viewBox").split())
+    graph = root.find(SVG_NS + "g")
+    tx, ty = (float(v) for v in re.search(r"translate\(([-\d.]+)[ ,]([-\d.]+)\)",
+                                          graph.get("transform")).groups())
+    bad = []
+    for g in root.iter(SVG_NS + "g"):
+        if g.get("class") not in ("node", "edge", "graph"):
+            continue
+        shapes = [s for el in g.iter() if el.tag[len(SVG_NS):] in ("polygon", "ellipse", "path")
+                  and el.get("fill") != "none" or el.tag == SVG_NS + "ellipse"
+                  for s in [_outline(el)] if s] if g.get("class") == "node" else []
+        for t in g.iter(SVG_NS + "text"):
+            if t.get("fill") == "transparent":
+                continue
+            text = "".join(t.itertext())
+            size, x, y = float(t.get("font-size")), float(t.get("x")), float(t.get("y"))
+            width = text_width(text, size)
+            left = {"start": x, "end": x - width}.get(t.get("text-anchor"), x - width / 2)
+            right = left + width
+            mid = y - size * 0.35                         # middle of the line, above baseline
+            # inside the picture (the viewBox, in the translated coordinates of the graph)
+            if left + tx < x0 - slack or right + tx > x0 + w + slack or mid + ty < y0 \
+                    or mid + ty > y0 + h:
+                bad.append((text, "outside the picture"))
+                continue
+            around = [s for s in shapes if s[1] - slack <= x <= s[3] + slack
+                      and s[2] <= mid <= s[4]]
+            if not around:
+                continue                                  # edge labels, plaintext nodes
+            kind, sx0, sy0, sx1, sy1 = min(around, key=lambda s: (s[3] - s[1]) * (s[4] - s[2]))
+            if kind == "ellipse":                         # the chord at the line's height
+                cx, cy, rx, ry = (sx0 + sx1) / 2, (sy0 + sy1) / 2, (sx1 - sx0) / 2, \
+                    (sy1 - sy0) / 2
+                half = rx * max(0.0, 1 - ((mid - cy) / ry) ** 2) ** 0.5
+                sx0, sx1 = cx - half, cx + half
+            over = max(sx0 - left, right - sx1)
+            if over > slack:
+                bad.append((text, round(over, 1)))
+    return bad
