@@ -5,6 +5,7 @@ Exercise cells are run without a kernel: the notebook's first code cell (its imp
 cells marked `# used by the exercises`, then the exercise cells, with each answer region
 (`# --- your answer ---` .. `# --- end ---`) replaced. A solution file holds one section per
 exercise, `# === <id> ===` (the answer) and `# === <id> wrong ===` (a plausible mistake).
+The last test runs each whole notebook on a kernel with every answer filled in.
 """
 import os
 import pathlib
@@ -82,3 +83,27 @@ def test_a_wrong_answer_fails_its_check(notebook):
         answers[name] = sols[f"{name} wrong"]
         with pytest.raises(AssertionError, match=re.escape(name)):
             run(setup, exercises, answers)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_the_whole_notebook_runs_with_every_answer_filled_in(notebook, tmp_path):
+    # What a reader who solved every exercise runs: the notebook top to bottom on a fresh
+    # kernel, each answer region replaced by its solution, every other cell as shipped (so the
+    # exercises are checked against the state the notebook really builds, not a reduced setup).
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    sols = solutions(notebook)
+    filled = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ANSWER.search(cell.source):
+            name = ID.search(cell.source).group(1)
+            cell.source = ANSWER.sub(sols[name].replace("\\", r"\\"), cell.source)
+            filled += 1
+    assert filled >= 2
+    NotebookClient(nb, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                      for out in cell.outputs if out.output_type == "stream")
+    assert printed.count(": right") == filled
+    assert "not answered yet" not in printed
