@@ -3,12 +3,16 @@
 `no_grad()` turns recording off (for evaluation, optimizer updates, and the engine's
 own first-order backward pass); `enable_grad()` turns it back on inside a `no_grad` block.
 Both work as context managers and as decorators.
+
+The mode belongs to a thread, as in PyTorch: an evaluation thread inside `no_grad` does not stop
+a training thread from recording. A new thread starts with recording on.
 """
 import contextlib
+import threading
 
 
-class _State:
-    enabled = True   # read by every operation: a class attribute is the cheapest global
+class _State(threading.local):
+    enabled = True   # the class attribute is every new thread's starting value
 
     def __init__(self):
         # Forward mode (autograd.forward_ad): the active dual level's tangents, id(tensor) ->
@@ -21,16 +25,24 @@ state = _State()
 
 
 def is_grad_enabled():
-    """True when new operations are recorded for backpropagation."""
+    """True when new operations are recorded for backpropagation (in this thread)."""
     return state.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Set grad mode to `mode` inside a `with` block (or a decorated function)."""
+    """Set grad mode to `mode` inside a `with` block (or a decorated function).
+
+    The mode before the block is restored on leaving it, also when it is left by an exception.
+    A decorated function enters a fresh copy of the manager at each call, so several threads
+    may run it at once, each restoring its own mode.
+    """
 
     def __init__(self, mode=True):
         self.mode = bool(mode)
-        self.previous = []
+        self.previous = []          # a stack: the same manager may be entered again inside
+
+    def _recreate_cm(self):
+        return set_grad_enabled(self.mode)
 
     def __enter__(self):
         self.previous.append(state.enabled)
