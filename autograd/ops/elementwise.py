@@ -12,6 +12,7 @@ from gradspace.autograd.function import Function
 
 class Add(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a, b):
         return a + b
@@ -26,6 +27,7 @@ class Add(Function):
 
 class Sub(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a, b):
         return a - b
@@ -40,6 +42,7 @@ class Sub(Function):
 
 class Mul(Function):
     __slots__ = ()
+    reads = {0: (1,), 1: (0,)}
 
     def forward(self, a, b):
         return a * b
@@ -58,6 +61,7 @@ class Mul(Function):
 
 class Div(Function):
     __slots__ = ()
+    reads = {0: (1,), 1: (1, "out")}
 
     def forward(self, a, b):
         return a / b
@@ -77,16 +81,28 @@ class Div(Function):
 
 class Pow(Function):
     __slots__ = ()
+    reads = {0: (0, 1), 1: (0, "out")}
 
     def forward(self, a, p):
         return a ** p
 
     formulas = ("dL/da = dL/dout * p * a^(p - 1)", "dL/dp = dL/dout * out * log(a)")
     def backward(self, grad, out):
+        # As PyTorch, at a = 0: d(a^0)/da is 0 (a^0 = 1 everywhere; p a^(p-1) would be
+        # 0 * inf), and d(a^p)/dp is 0 for p >= 0 (a^p log a -> 0). Only those points are
+        # masked, so higher derivatives elsewhere are untouched.
         a, p = self.inputs
         need_a, need_p = self.needs_input_grad
-        return (grad * p * a ** (p - 1) if need_a else None,   # d(a^p)/da = p a^(p-1)
-                grad * out * a.log() if need_p else None)     # d(a^p)/dp = a^p log a
+        grad_a = grad_p = None
+        if need_a:
+            grad_a = grad * p * a ** (p - 1)                     # d(a^p)/da = p a^(p-1)
+            if not (p.data.all() or a.data.all()):
+                grad_a = Where.apply((p == 0) & (a == 0), grad._lift(0.0), grad_a)
+        if need_p:
+            grad_p = grad * out * a.log()                        # d(a^p)/dp = a^p log a
+            if not a.data.all():
+                grad_p = Where.apply((a == 0) & (p >= 0), grad._lift(0.0), grad_p)
+        return grad_a, grad_p
 
     def jvp(self, out, da, dp):
         a, p = self.inputs
@@ -96,6 +112,7 @@ class Pow(Function):
 
 class Neg(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a):
         return -a
@@ -110,6 +127,7 @@ class Neg(Function):
 
 class Exp(Function):
     __slots__ = ()
+    reads = {0: ("out",)}
 
     def forward(self, a):
         return np.exp(a)
@@ -124,6 +142,7 @@ class Exp(Function):
 
 class Log(Function):
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, a):
         return np.log(a)
@@ -138,6 +157,7 @@ class Log(Function):
 
 class Sqrt(Function):
     __slots__ = ()
+    reads = {0: ("out",)}
 
     def forward(self, a):
         return np.sqrt(a)
@@ -152,6 +172,7 @@ class Sqrt(Function):
 
 class Tanh(Function):
     __slots__ = ()
+    reads = {0: ("out",)}
 
     def forward(self, a):
         return np.tanh(a)
@@ -172,6 +193,7 @@ class TanhBackward(Function):
     d/d grad = 1 - t^2 (this same op), d/dt = -2 t grad.
     """
     __slots__ = ()
+    reads = {0: (1,), 1: (0, 1)}
 
     def forward(self, grad, t):
         slope = np.asarray(t * t)            # d(tanh a)/da = 1 - tanh^2 a, in place: one
@@ -202,6 +224,7 @@ def _times(slope, grad):
 
 class Sigmoid(Function):
     __slots__ = ()
+    reads = {0: ("out",)}
 
     def forward(self, a):
         # 1/(1 + e^-a) for a >= 0, e^a/(1 + e^a) below, with e = exp(-|a|) <= 1: no overflow,
@@ -224,6 +247,7 @@ class SigmoidBackward(Function):
     """grad s (1 - s) for s = sigmoid a: sigmoid's backward as one primitive (one node, not
     four). Its own backward: d/d grad = s (1 - s) (this same op), d/ds = grad (1 - 2 s)."""
     __slots__ = ()
+    reads = {0: (1,), 1: (0, 1)}
 
     def forward(self, grad, s):
         slope = np.asarray(1 - s)            # d(s)/da = s (1 - s), in place
@@ -245,6 +269,7 @@ class SigmoidBackward(Function):
 
 class Relu(Function):
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, a):
         return np.maximum(a, 0)
@@ -259,6 +284,7 @@ class Relu(Function):
 
 class Abs(Function):
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, a):
         return np.abs(a)
@@ -273,6 +299,7 @@ class Abs(Function):
 
 class Sin(Function):
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, a):
         return np.sin(a)
@@ -287,6 +314,7 @@ class Sin(Function):
 
 class Cos(Function):
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, a):
         return np.cos(a)
@@ -301,6 +329,7 @@ class Cos(Function):
 
 class Clamp(Function):
     __slots__ = ("low", "high")
+    reads = {0: (0,)}
 
     def forward(self, a, low=None, high=None):
         self.low, self.high = low, high
@@ -321,6 +350,7 @@ class Clamp(Function):
 
 class Maximum(Function):
     __slots__ = ()
+    reads = {0: (0, 1), 1: (0, 1)}
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -341,6 +371,7 @@ class Maximum(Function):
 
 class Minimum(Function):
     __slots__ = ()
+    reads = {0: (0, 1), 1: (0, 1)}
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -361,6 +392,7 @@ class Minimum(Function):
 
 class Where(Function):
     __slots__ = ()
+    reads = {1: (0,), 2: (0,)}
 
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
@@ -378,6 +410,7 @@ class Where(Function):
 
 class Cast(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a, dtype=None):
         return a.astype(dtype)
@@ -467,9 +500,15 @@ class ElementwiseMethods:
         return Minimum.apply(self, self._lift(other))
 
     def to(self, dtype):
-        """This tensor in another dtype (differentiable between float dtypes)."""
+        """This tensor in another dtype: differentiable between float dtypes; a cast to an
+        integer or bool dtype leaves the graph (its result never requires grad), as in PyTorch.
+        """
         dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else Cast.apply(self, dtype=dtype)
+        if dtype == self.data.dtype:
+            return self
+        if dtype.kind != "f":
+            return self._constant(self.data.astype(dtype))
+        return Cast.apply(self, dtype=dtype)
 
     def float(self):
         return self.to(np.float32)
@@ -479,6 +518,12 @@ class ElementwiseMethods:
 
     def long(self):
         return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
 
     # Comparisons and logic: results are bool tensors outside the graph.
     def __lt__(self, other):

@@ -13,6 +13,7 @@ from gradspace.autograd.ops.arguments import kept_shape, normalize_dims, shape_a
 
 class Sum(Function):
     __slots__ = ("dims", "keepdim")
+    reads = {}
 
     def forward(self, a, dims=(), keepdim=False):
         self.dims, self.keepdim = dims, keepdim
@@ -32,6 +33,7 @@ class Sum(Function):
 class SumTo(Function):
     """Sum a broadcast array back down to `shape`: the adjoint of broadcasting."""
     __slots__ = ("shape",)
+    reads = {}
 
     def forward(self, a, shape=()):
         self.shape = a.shape
@@ -49,8 +51,10 @@ class SumTo(Function):
 
 
 class Extremum(Function):
-    """max or min over dims; tied elements share the gradient evenly."""
+    """max or min over dims; tied elements share the gradient evenly, and so do the NaNs
+    when the result is NaN."""
     __slots__ = ("dims", "keepdim")
+    reads = {0: (0, "out")}
     reduce = None
 
     def forward(self, a, dims=(), keepdim=False):
@@ -65,7 +69,10 @@ class Extremum(Function):
         if not self.keepdim:
             kept = kept_shape(a.shape, self.dims)
             grad, out = grad.reshape(kept), out.reshape(kept)
-        winners = (a == out.detach()).to(grad.dtype)
+        hit = a.data == out.data
+        if np.isnan(out.data).any():        # NaN is the max/min: the NaNs share the gradient,
+            hit |= np.isnan(a.data) & np.isnan(out.data)      # as in PyTorch
+        winners = grad._constant(hit.astype(grad.dtype))
         return (grad * winners / winners.sum(self.dims, keepdim=True),)
 
     def jvp(self, out, da):
@@ -143,17 +150,28 @@ class ReductionMethods:
         m is a constant (detached) shift: the value and every derivative are unchanged by it.
         """
         dims = normalize_dims(dim, self.ndim, "logsumexp")
-        peak = np.max(self.data, axis=dims, keepdims=True)
-        shift = self._constant(np.where(np.isfinite(peak), peak, 0))   # rows of -inf stay -inf
-        total = (self - shift).exp().sum(dims, keepdim=True).log() + shift
+        shifted, shift = self._shifted(dims)
+        total = shifted.exp().sum(dims, keepdim=True).log() + shift
         return total if keepdim else total.squeeze(dims)
 
     def softmax(self, dim=-1):
         """exp(x_i) / sum_j exp(x_j) along dim; unchanged by adding a constant to x."""
         dims = normalize_dims(dim, self.ndim, "softmax")       # errors name softmax
-        return (self - self.logsumexp(dims, keepdim=True)).exp()
+        return self.log_softmax(dims).exp()
 
     def log_softmax(self, dim=-1):
-        """x_i - logsumexp(x) along dim: log-probabilities without computing exp(x) itself."""
+        """x_i - logsumexp(x) along dim: log-probabilities without computing exp(x) itself.
+
+        Computed as (x - m) - log(sum(exp(x - m))), m = max(x), never adding m back: in float32
+        m + log(...) rounds to m's precision (at logits of 1e4 the probabilities summed to
+        1.0004, at 1e6 to 1.027), and subtracting it from x again does not undo the rounding.
+        """
         dims = normalize_dims(dim, self.ndim, "log_softmax")
-        return self - self.logsumexp(dims, keepdim=True)
+        shifted, _ = self._shifted(dims)
+        return shifted - shifted.exp().sum(dims, keepdim=True).log()
+
+    def _shifted(self, dims):
+        """(x - m, m) for m = max(x) over dims, a constant: rows of -inf stay -inf."""
+        peak = np.max(self.data, axis=dims, keepdims=True)
+        shift = self._constant(np.where(np.isfinite(peak), peak, 0))
+        return self - shift, shift

@@ -9,6 +9,7 @@ from gradspace.autograd.ops.arguments import check_dim, normalize_dims, shape_ar
 
 class Reshape(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a, shape=()):
         return a.reshape(shape)
@@ -23,6 +24,7 @@ class Reshape(Function):
 
 class Permute(Function):
     __slots__ = ("dims",)
+    reads = {}
 
     def forward(self, a, dims=()):
         self.dims = dims
@@ -38,6 +40,7 @@ class Permute(Function):
 
 class Expand(Function):
     __slots__ = ()
+    reads = {}
 
     def forward(self, a, shape=()):
         return np.broadcast_to(a, shape)
@@ -52,6 +55,7 @@ class Expand(Function):
 
 class Cat(Function):
     __slots__ = ("dim",)
+    reads = {}
 
     def forward(self, *arrays, dim=0):
         self.dim = dim
@@ -138,11 +142,16 @@ class ShapeMethods:
         return self.reshape(shape)
 
     def expand(self, *shape):
-        """Broadcast to shape without copying; -1 keeps a dim's size."""
+        """Broadcast to shape without copying; -1 keeps an existing dim's size."""
         shape = shape_arg(shape)
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}")
+        for i, n in enumerate(shape[:lead]):
+            if n == -1:
+                raise RuntimeError(f"expand: the expanded size of the tensor (-1) isn't allowed "
+                                   f"in a leading, non-existing dimension {i} (shape "
+                                   f"{self.shape} to {shape})")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         if shape == self.shape:
             return self
