@@ -44,6 +44,7 @@ from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, 
 from gradspace.autograd.gradients import gradients
 from gradspace.autograd.scopes import record_call
 from gradspace.autograd.tensor import RowSparseGrad, Tensor, tensor
+from gradspace.autograd.version import increment_version
 
 __all__ = [
     "Tensor", "tensor", "RowSparseGrad", "Function",
@@ -53,7 +54,7 @@ __all__ = [
     "randn", "rand", "randint", "cat", "stack", "where",
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "directional_derivative",
     "jacobian", "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "forward_ad",
-    "record_call",
+    "record_call", "increment_version",
 ]
 
 

@@ -12,7 +12,7 @@ from gradspace.autograd.factories import stack
 from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled
 from gradspace.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
-from gradspace.autograd.gradients import gradients
+from gradspace.autograd.gradients import func_gradients, gradients  # noqa: F401
 from gradspace.autograd.tensor import Tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "directional_derivative", "jacobian",
@@ -63,7 +63,7 @@ def value_and_grad(f, argnums=0):
             if not isinstance(value, Tensor) or value.numel() != 1:
                 shape = getattr(value, "shape", type(value).__name__)
                 raise TypeError(f"grad: f must return a Tensor with one element, got {shape}")
-            grads = gradients(value, [args[i] for i in nums], create_graph=nested)
+            grads = func_gradients(value, [args[i] for i in nums], create_graph=nested)
         value = value if nested else value.detach()
         return value, grads[0] if isinstance(argnums, int) else tuple(grads)
     return value_and_grad_f
@@ -83,7 +83,7 @@ def vjp(f, x, v):
     x, nested = _point(x)
     with enable_grad():
         out = f(x)
-        (vj,) = gradients(out, x, v, create_graph=nested)
+        (vj,) = func_gradients(out, x, v, create_graph=nested)
     return (out if nested else out.detach()), vj
 
 
@@ -121,7 +121,8 @@ def jacobian(f, x):
         for i in range(flat.shape[0]):
             seed = np.zeros(flat.shape, out.dtype)
             seed[i] = 1
-            (row,) = gradients(flat, x, Tensor(seed), create_graph=nested, retain_graph=True)
+            (row,) = func_gradients(flat, x, Tensor(seed), create_graph=nested,
+                                    retain_graph=True)
             rows.append(row.reshape(-1))
     if not rows:
         return Tensor(np.zeros(out.shape + x.shape, x.dtype))
@@ -153,7 +154,7 @@ def hvp(f, x, v):
     with enable_grad(), dual_level():
         dual = make_dual(x, v)
         out = f(dual)
-        (g,) = gradients(out, dual, create_graph=nested)
+        (g,) = func_gradients(out, dual, create_graph=nested)
         hv = unpack_dual(g).tangent
         out = unpack_dual(out).primal
     if hv is None:                                   # the gradient does not depend on x

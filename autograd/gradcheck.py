@@ -10,7 +10,7 @@ from gradspace.autograd import engine
 from gradspace.autograd.factories import cat
 from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad
-from gradspace.autograd.gradients import gradients
+from gradspace.autograd.gradients import func_gradients
 from gradspace.autograd.tensor import Tensor
 
 
@@ -157,7 +157,7 @@ def gradgradcheck(f, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, 
     def backward_of_f(*xs_and_v):
         xs, v = list(xs_and_v[:n]), xs_and_v[n]
         out = f(*xs)
-        grads = gradients(out, [xs[i] for i in checked], v, create_graph=True)
+        grads = func_gradients(out, [xs[i] for i in checked], v, create_graph=True)
         return _flat_cat(grads)
 
     return gradcheck(backward_of_f, tuple(args) + (grad_outputs,), eps, atol, rtol,

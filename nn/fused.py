@@ -139,6 +139,7 @@ def _shifted_exps(logits):
 class LogSigmoid(Function):
     """log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)): finite for every x."""
     __slots__ = ()
+    reads = {0: (0,)}
 
     def forward(self, x):
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
@@ -154,6 +155,7 @@ class LogSigmoid(Function):
 class Linear(Function):
     """y = x W^T + b for x (..., in), W (out, in), b (out,): nn.Linear's map as one node."""
     __slots__ = ()
+    reads = {0: (1,), 1: (0,)}
 
     def forward(self, x, weight, bias):
         y = x @ weight.T

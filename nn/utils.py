@@ -102,7 +102,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     before clipping (a 0-d Tensor, as PyTorch).
 
     total = (sum over parameters of sum |g|^p)^(1/p) (max |g| for p = inf); when it exceeds
-    max_norm every gradient is multiplied by max_norm / (total + 1e-6). Each parameter gets a
+    max_norm every gradient is multiplied by max_norm / (total + 1e-6); a NaN or infinite norm
+    (when error_if_nonfinite is False) scales them too, as in PyTorch. Each parameter gets a
     new gradient object (two parameters sharing one gradient keep sharing the scaled one);
     a RowSparseGrad stays row-sparse.
     """
@@ -119,7 +120,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is {total}; set error_if_nonfinite=False to clip anyway")
     factor = max_norm / (total + 1e-6)
-    if factor < 1:
+    if not factor >= 1:               # also a NaN norm: every gradient becomes NaN, as PyTorch
         renamed = {}
         for p in params:
             key = id(p.grad)

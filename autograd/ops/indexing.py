@@ -19,6 +19,7 @@ def is_advanced(index):
 
 class Index(Function):
     __slots__ = ("index",)
+    reads = {}
 
     def forward(self, a, index=()):
         self.index = index
@@ -35,6 +36,7 @@ class Index(Function):
 class ScatterAdd(Function):
     """zeros(shape) with `a` added at `index`; repeated indices accumulate."""
     __slots__ = ("index",)
+    reads = {}
 
     def forward(self, a, shape=(), index=()):
         self.index = index
@@ -62,6 +64,7 @@ class EmbeddingLookup(Function):
     id `padding_idx` get no gradient.
     """
     __slots__ = ("ids", "padding_idx", "sparse")
+    reads = {}
 
     def forward(self, weight, ids=None, padding_idx=None, sparse=True):
         self.ids, self.padding_idx, self.sparse = ids, padding_idx, sparse

@@ -7,6 +7,7 @@ from gradspace.autograd.function import Function
 
 class MatMul(Function):
     __slots__ = ()
+    reads = {0: (1,), 1: (0,)}
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:

@@ -40,7 +40,7 @@ the steps can overshoot; damping 1e-2 .. 1e-1 with lr <= 1 are safer starting po
 """
 import numpy as np
 
-from gradspace.autograd import Tensor, gradients
+from gradspace.autograd import Tensor, gradients, increment_version
 from gradspace.train.optim.fisher import fisher_factors
 from gradspace.train.optim.optimizer import Optimizer, _real
 
@@ -157,5 +157,6 @@ class NaturalGradient(Optimizer):
                 piece = direction[start:start + p.numel()].reshape(p.shape)
                 start += p.numel()
                 p.data -= (group["lr"] * piece).astype(p.dtype)
+                increment_version(p)                    # an in-place update, as in Optimizer
                 state = self.state.setdefault(p, {})
                 state["step"] = state.get("step", 0) + 1

@@ -9,6 +9,8 @@ created on p's first update. `step()` updates every parameter that has a `.grad`
 The rules the subclasses follow:
 - An update writes into `p.data` in place (other references to the array see the new values),
   under `no_grad`, and never writes into a `.grad` (the user may still want to read it).
+  `step()` then bumps p's version counter, as PyTorch's in-place updates do: a backward
+  through a graph recorded before the step, that needs p's old values, raises RuntimeError.
 - A gradient may be an `autograd.RowSparseGrad` (from `nn.Embedding`): reading its `.data`
   gives the dense gradient, so every rule gives exactly its dense result; SGD without momentum
   or weight decay updates only the rows that have a gradient.
@@ -25,7 +27,7 @@ import math
 
 import numpy as np
 
-from gradspace.autograd import Tensor, enable_grad, no_grad
+from gradspace.autograd import Tensor, enable_grad, increment_version, no_grad
 
 
 class Optimizer:
@@ -104,6 +106,9 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p, p.grad, self.state.setdefault(p, {}), group)
+                        # The update wrote p.data in place: a graph recorded before it that
+                        # reads p must now refuse to run backward (see autograd/version.py).
+                        increment_version(p)
         return loss
 
     def _update(self, p, grad, state, group):
@@ -190,6 +195,10 @@ class Optimizer:
                     value = value.astype(p.dtype, copy=True)
                 elif isinstance(value, np.ndarray):
                     value = value.item()
+                if key == "step" and not (_real(value) and value >= 0
+                                          and float(value) == int(value)):
+                    raise ValueError(f"{name}.load_state_dict: state 'step' of parameter {i} "
+                                     f"is {value!r}; it must be a whole number >= 0")
                 state[p][key] = value
         return groups, state
 

@@ -1,0 +1,115 @@
+"""Version counters: catching a backward pass that would read values changed in place.
+
+A graph node reads some tensors in its backward (Mul reads the other factor, Exp its own
+output). If one of them is changed in place after the node was recorded, the backward would
+silently use the new values. PyTorch keeps a version counter on every tensor's memory and
+refuses; so do we.
+
+The counter belongs to the memory, not to the Tensor object: a tensor, its `detach()`, a
+reshaped or sliced view of it and `from_numpy` of the same array all share one counter,
+because writing through any of them changes the others. Memory is identified by the ndarray
+that owns it (the end of the `.base` chain).
+
+Changes are recorded on the same clock that numbers tensors as they are made (`clock`): a
+change is a tick of it. The version of a memory is the number of changes so far, and the
+version a node saw is the number of changes before the node's output was made, so nothing is
+stored when a node is recorded. Memory never changed in place has no entry at all, and the
+engine skips the whole check for a node made after the last in-place change anywhere
+(`last_change`): a training loop pays one comparison per node.
+
+Writing through `.data` (an ndarray) is invisible to the counter, as in PyTorch.
+"""
+import weakref
+from itertools import count
+
+clock = count()         # numbers tensors as they are made, and in-place changes as they happen
+last_change = -1        # the clock reading of the latest in-place change (any memory)
+_changes = {}           # id(owning ndarray) -> (weakref to it, [clock reading of each change])
+
+
+def owner(array):
+    """The ndarray that owns `array`'s memory (a view's base, its base's base, ...)."""
+    while isinstance(array.base, type(array)):
+        array = array.base
+    return array
+
+
+def changes(array):
+    """The clock readings of every in-place change to `array`'s memory (oldest first)."""
+    entry = _changes.get(id(owner(array)))
+    return entry[1] if entry is not None else ()
+
+
+def version(array):
+    """How many times the memory of `array` has been changed in place."""
+    return len(changes(array))
+
+
+def bump(array):
+    """Record one in-place change of `array`'s memory (call it after the change)."""
+    global last_change
+    base = owner(array)
+    key = id(base)
+    entry = _changes.get(key)
+    if entry is None or entry[0]() is not base:         # new, or an id reused by new memory
+        entry = _changes[key] = (weakref.ref(base, lambda ref, key=key: _forget(key, ref)), [])
+    tick = next(clock)
+    entry[1].append(tick)
+    last_change = tick
+
+
+def _forget(key, ref):
+    entry = _changes.get(key)
+    if entry is not None and entry[0] is ref:
+        del _changes[key]
+
+
+def check(out, fn):
+    """Raise RuntimeError if what `fn`'s backward reads changed in place since `fn` ran.
+
+    `out` is the tensor fn made. Call it just before fn's backward, when `last_change`
+    says something changed after `out` was made. Two things are caught: a tensor fn reads
+    (its `reads` declaration; every input and the output when it has none) that was written
+    to, and an input that an in-place operation later turned into the result of another
+    operation (its gradient would reach the wrong history).
+    """
+    made = out._seq
+    for i, t in enumerate(fn.inputs):
+        if t._seq > made:
+            raise RuntimeError(
+                f"backward: input {i} of {fn.name} was changed by an in-place operation after "
+                f"{fn.name} used it, and that in-place operation was recorded: gradspace "
+                f"cannot send {fn.name}'s gradient to the tensor's earlier value. Make the "
+                f"change out of place (t = t * 2), or on a clone (t = t.clone()), instead")
+    for t, role in _read_by(out, fn):
+        seen = changes(t.data)
+        if seen and seen[-1] > made:
+            expected = sum(1 for tick in seen if tick < made)
+            kind = {"f": "Float", "i": "Int", "u": "UInt", "b": "Bool"}[t.data.dtype.kind]
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: [{kind}{t.data.dtype.itemsize * 8}Tensor "
+                f"{list(t.data.shape)}], which is {role} of {fn.name}, is at version "
+                f"{len(seen)}; expected version {expected} instead. Change it out of place, "
+                f"or after backward")
+
+
+def _read_by(out, fn):
+    """(tensor, role) for each tensor fn's backward reads, given which gradients it needs."""
+    reads = getattr(fn, "reads", None)
+    if reads is None:
+        return [(t, f"input {i}") for i, t in enumerate(fn.inputs)] + [(out, "output 0")]
+    wanted = set()
+    for i, need in enumerate(fn.needs_input_grad):
+        if need:
+            wanted.update(reads.get(i, ()))
+    return [(out, "output 0") if w == "out" else (fn.inputs[w], f"input {w}")
+            for w in sorted(wanted, key=str)]
+
+
+def increment_version(tensor):
+    """Record that `tensor`'s memory was changed in place behind the counter's back (through
+    `.data`), as torch.autograd.graph.increment_version: the optimizers call it after each
+    update, so that a graph recorded before the update cannot backpropagate through the old
+    values."""
+    bump(tensor.data)
