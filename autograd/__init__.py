@@ -43,11 +43,11 @@ from gradspace.autograd.functional import (
 from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradspace.autograd.gradients import gradients
 from gradspace.autograd.scopes import record_call
-from gradspace.autograd.tensor import RowSparseGrad, Tensor, tensor
+from gradspace.autograd.tensor import RowSparseGrad, Tensor, from_numpy, tensor
 from gradspace.autograd.version import increment_version
 
 __all__ = [
-    "Tensor", "tensor", "RowSparseGrad", "Function",
+    "Tensor", "tensor", "from_numpy", "RowSparseGrad", "Function",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "set_default_dtype", "get_default_dtype", "manual_seed", "default_generator",
     "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye",

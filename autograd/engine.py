@@ -12,6 +12,7 @@ in topological order, with no recursion. Gradients live in a dict local to the w
 """
 from operator import attrgetter
 
+from gradspace.autograd import version
 from gradspace.autograd.grad_mode import set_grad_enabled, state
 
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
@@ -84,16 +85,27 @@ def leading_to(targets, order):
 
 
 def run_hooks(t, g):
-    """Call t's hooks in order; a hook that returns a Tensor replaces the gradient."""
+    """Call t's hooks in order; a hook that returns a Tensor replaces the gradient (it must
+    have the gradient's shape: PyTorch's error otherwise)."""
     for hook in t._hooks or ():
         replaced = hook(g)
         if replaced is not None:
+            if getattr(replaced, "shape", None) != g.shape:
+                name = getattr(hook, "__name__", type(hook).__name__)
+                raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient "
+                                   f"has shape {tuple(g.shape)}, the hook returned "
+                                   f"{getattr(replaced, 'shape', type(replaced).__name__)}")
             g = replaced
     return g
 
 
 def call_backward(fn, g, out):
-    """The gradients of fn's inputs, given g, the gradient of its output `out`."""
+    """The gradients of fn's inputs, given g, the gradient of its output `out`.
+
+    First, when anything was changed in place after `out` was made (one comparison otherwise),
+    check that nothing fn's backward reads was (version.check raises PyTorch's error)."""
+    if version.last_change > out._seq:
+        version.check(out, fn)
     return fn.backward(g, out)
 
 

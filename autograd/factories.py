@@ -1,11 +1,11 @@
 """Making tensors: constants, ranges, random draws, and joining tensors together."""
 import numpy as np
 
-from gradspace.autograd.dtypes import check_dtype, defaults
+from gradspace.autograd.dtypes import check_dtype, defaults, to_array
 from gradspace.autograd.ops.arguments import check_dim, shape_arg
 from gradspace.autograd.ops.elementwise import Where
 from gradspace.autograd.ops.shape import Cat
-from gradspace.autograd.tensor import Tensor
+from gradspace.autograd.tensor import Tensor, from_numpy
 
 
 class _Random:
@@ -41,6 +41,8 @@ def as_tensor(data, dtype=None):
     """
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return from_numpy(to_array(data, dtype))       # cast (a copy) only when asked
     return Tensor(data, dtype=dtype)
 
 

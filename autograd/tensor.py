@@ -6,35 +6,39 @@ engine, which fills `.grad` of the leaves. The operations themselves live in `au
 family a file, each with the Tensor methods that call it; this file holds what is left: making
 tensors, their attributes, and backward.
 """
-from itertools import count
-
 import numpy as np
 
-from gradspace.autograd import engine
+from gradspace.autograd import engine, version
 from gradspace.autograd.dtypes import check_dtype, defaults, to_array
 from gradspace.autograd.ops.arguments import shape_arg
 from gradspace.autograd.ops.elementwise import ElementwiseMethods
 from gradspace.autograd.ops.indexing import IndexingMethods
+from gradspace.autograd.ops.inplace import InplaceMethods
 from gradspace.autograd.ops.linalg import LinalgMethods
 from gradspace.autograd.ops.reductions import ReductionMethods
 from gradspace.autograd.ops.shape import ShapeMethods
 
 ndarray = np.ndarray
 _constants = {}              # (number, type, dtype) -> shared constant (_shared_constant)
-creation_order = count()     # inputs are always made before outputs: a topological numbering
+creation_order = version.clock   # inputs are made before outputs: a topological numbering
 
 
 class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
-             IndexingMethods):
+             IndexingMethods, InplaceMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Tensor(data, requires_grad=False, dtype=None, name=None): data is a Python number, nested
-    lists, an np.ndarray or a Tensor (copied). Python floats become the default float dtype
-    (float32; see `set_default_dtype`), Python ints int64; numpy arrays keep their dtype.
-    Only floating tensors can require grad. A 0-d tensor is a scalar: `Tensor(2.0) * Tensor(-3.0)`
-    builds a graph as micrograd does.
+    lists, an np.ndarray or a Tensor, always copied (as torch.tensor; `from_numpy` shares an
+    array). Python floats become the default float dtype (float32; see `set_default_dtype`),
+    Python ints int64; numpy arrays keep their dtype. Only floating tensors can require grad.
+    A 0-d tensor is a scalar: `Tensor(2.0) * Tensor(-3.0)` builds a graph as micrograd does.
+
+    `data` is the plain np.ndarray of the values (shared, not copied). Writing into it changes
+    the tensor behind autograd's back: the version counter does not see it, as with PyTorch's
+    `.data`, so a graph that saved the old values would backpropagate through the new ones.
+    The in-place methods (`add_`, `mul_`, `t[i] = v`, `-=`, ...) are counted.
     """
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "name", "_hooks", "_seq",
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "name", "_hooks", "_seq",
                  "__weakref__")
     __array_ufunc__ = None      # `ndarray * Tensor` defers to Tensor.__rmul__
     is_sparse = False           # RowSparseGrad says True (optimizers read it)
@@ -42,15 +46,17 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
-            data = data.data.copy()
-        self.data = to_array(data, dtype)
+            data = data.data
+        array = to_array(data, dtype)
+        # Copy unless to_array already made a new array (a list, a cast): never the caller's.
+        self.data = array.copy() if array is data or array.base is not None else array
         self._start(None, name)
         if requires_grad:
             self.requires_grad_(True)
 
     def _start(self, grad_fn, name=None):
         """Every slot but `data` (and a row-sparse gradient's own): the one place they are set."""
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._requires_grad = grad_fn is not None
         self.name = name
@@ -103,6 +109,29 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         return self._constant(self.data + other.data)
 
     # -- attributes --------------------------------------------------------------------------
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward() (a leaf's), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.shape != self.data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.data.shape)}'. Please ensure that the gradient "
+                                   f"and the tensor are the same size")
+        self._grad = value
+
+    @property
+    def _version(self):
+        """How many times this tensor's memory was changed in place (see autograd/version.py)."""
+        return version.version(self.data)
 
     @property
     def requires_grad(self):
@@ -246,7 +275,7 @@ def _shared_constant(value, dtype):
     key = (value, type(value), dtype)
     constant = _constants.get(key)
     if constant is None:
-        constant = Tensor(np.array(value, dtype))
+        constant = from_numpy(np.array(value, dtype))
         if value == 0:
             return constant
         if len(_constants) >= 4096:              # a bound, for code that uses many numbers
@@ -377,3 +406,17 @@ class RowSparseGrad(Tensor):
 def tensor(data, requires_grad=False, dtype=None, name=None):
     """Same as Tensor(...)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def from_numpy(array):
+    """A Tensor sharing `array`'s memory, as torch.from_numpy: writing into either changes both.
+
+    The array keeps its dtype (a float, int or bool dtype); a read-only array gives a tensor
+    that in-place operations refuse to change.
+    """
+    if not isinstance(array, ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    out = Tensor.__new__(Tensor)
+    out.data = to_array(array)
+    out._start(None)
+    return out

@@ -25,6 +25,8 @@ from itertools import count
 clock = count()         # numbers tensors as they are made, and in-place changes as they happen
 last_change = -1        # the clock reading of the latest in-place change (any memory)
 _changes = {}           # id(owning ndarray) -> (weakref to it, [clock reading of each change])
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "bool": "Bool"}           # the names in PyTorch's message
 
 
 def owner(array):
@@ -85,11 +87,11 @@ def check(out, fn):
         seen = changes(t.data)
         if seen and seen[-1] > made:
             expected = sum(1 for tick in seen if tick < made)
-            kind = {"f": "Float", "i": "Int", "u": "UInt", "b": "Bool"}[t.data.dtype.kind]
+            kind = _TORCH_NAMES.get(t.data.dtype.name, t.data.dtype.name)
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: [{kind}{t.data.dtype.itemsize * 8}Tensor "
-                f"{list(t.data.shape)}], which is {role} of {fn.name}, is at version "
+                f"an inplace operation: [{kind}Tensor {list(t.data.shape)}], which is {role} "
+                f"of {fn.name}, is at version "
                 f"{len(seen)}; expected version {expected} instead. Change it out of place, "
                 f"or after backward")
 

@@ -94,7 +94,10 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, sparse=True):
-        """An Embedding holding `embeddings` (num, dim) (not copied); frozen unless freeze=False."""
+        """An Embedding holding `embeddings` (num, dim); frozen unless freeze=False.
+
+        A Tensor is shared, as in PyTorch; a numpy array is copied (share one with
+        `autograd.from_numpy(array)`)."""
         weight = Parameter(embeddings, requires_grad=not freeze)
         if weight.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-d, got shape "

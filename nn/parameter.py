@@ -13,16 +13,22 @@ from gradspace.autograd import Tensor, get_default_dtype
 class Parameter(Tensor):
     """Parameter(data=None, requires_grad=True): a learnable leaf Tensor.
 
-    As in PyTorch, `Parameter(t)` of a Tensor shares t's array (no copy) and a numpy array is
-    used as it is; a Python number or list becomes the default float dtype. `data=None` gives an
-    empty float tensor. A non-floating array with requires_grad=True raises TypeError.
+    As in PyTorch, `Parameter(t)` of a Tensor shares t's array (no copy; pass
+    `autograd.from_numpy(a)` to train an array of your own in place). Anything else is copied,
+    as `Tensor(...)` copies: a numpy array is never aliased unless asked. A Python number or
+    list becomes the default float dtype. `data=None` gives an empty float tensor. A
+    non-floating array with requires_grad=True raises TypeError.
     """
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty((0,), dtype=get_default_dtype())
-        super().__init__(data.data if isinstance(data, Tensor) else data,   # shares t's array
-                         requires_grad=requires_grad)
+        if not isinstance(data, Tensor):
+            super().__init__(data, requires_grad=requires_grad)
+            return
+        super().__init__(np.empty((0,), data.dtype))     # then share the tensor's memory
+        self.data = data.data
+        self.requires_grad_(requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

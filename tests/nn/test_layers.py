@@ -316,8 +316,17 @@ def test_embedding_gradcheck_and_gradgradcheck(f64):
 def test_from_pretrained_is_frozen_by_default():
     table = rng.standard_normal((4, 3)).astype(np.float32)
     embed = nn.Embedding.from_pretrained(table)
-    assert not embed.weight.requires_grad and embed.weight.data is table
+    assert not embed.weight.requires_grad
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
+
+
+def test_from_pretrained_copies_an_array_and_shares_a_tensor():
+    table = rng.standard_normal((4, 3)).astype(np.float32)
+    copied = nn.Embedding.from_pretrained(table)
+    np.testing.assert_array_equal(copied.weight.data, table)
+    assert not np.shares_memory(copied.weight.data, table)
+    shared = nn.Embedding.from_pretrained(autograd.from_numpy(table))
+    assert shared.weight.data is table
 
 
 def test_functional_embedding_checks_ids_before_looking_up():
