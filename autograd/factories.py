@@ -50,28 +50,33 @@ def _float(dtype):
     return defaults.float_dtype if dtype is None else check_dtype(dtype)
 
 
+def _fresh(array, requires_grad=False):
+    """A Tensor over an array made here: nobody else holds it, so it is not copied."""
+    return from_numpy(array).requires_grad_(requires_grad)
+
+
 def zeros(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
+    return _fresh(np.zeros(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.ones(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
+    return _fresh(np.ones(shape_arg(shape), _float(dtype)), requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
     shape = shape_arg((shape,))
     if dtype is None and isinstance(fill_value, (bool, int)):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
-    return Tensor(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
+    return _fresh(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(t.shape, t.dtype if dtype is None else dtype),
+    return _fresh(np.zeros(t.shape, t.dtype if dtype is None else dtype),
                   requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.ones(t.shape, t.dtype if dtype is None else dtype),
+    return _fresh(np.ones(t.shape, t.dtype if dtype is None else dtype),
                   requires_grad=requires_grad)
 
 
@@ -82,30 +87,30 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if values.dtype.kind == "i" else defaults.float_dtype
-    return Tensor(values.astype(dtype), requires_grad=requires_grad)
+    return _fresh(values.astype(dtype), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
-    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+    return _fresh(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False):
     """Standard normal samples from the generator that manual_seed sets."""
     values = random_state.generator.standard_normal(shape_arg(shape))
-    return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
+    return _fresh(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1) from the generator that manual_seed sets."""
     values = random_state.generator.random(shape_arg(shape))
-    return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
+    return _fresh(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=np.int64):
     """Integers in [low, high) (or [0, low) when high is None)."""
     if high is None:
         low, high = 0, low
-    return Tensor(random_state.generator.integers(low, high, size=size).astype(dtype))
+    return _fresh(random_state.generator.integers(low, high, size=size).astype(dtype))
 
 
 def _tensors(tensors, op):

@@ -13,7 +13,7 @@ from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad, is_grad_enabled
 from gradspace.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from gradspace.autograd.gradients import func_gradients, gradients  # noqa: F401
-from gradspace.autograd.tensor import Tensor
+from gradspace.autograd.tensor import Tensor, from_numpy
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "directional_derivative", "jacobian",
            "hessian", "hvp", "gradcheck", "gradgradcheck", "GradcheckError", "gradients"]
@@ -99,7 +99,7 @@ def jvp(f, x, u):
     with dual_level():
         out, ju = unpack_dual(f(make_dual(x, u)))
     if ju is None:                                   # f(x) does not depend on x
-        ju = Tensor(np.zeros(out.shape, out.dtype))
+        ju = from_numpy(np.zeros(out.shape, out.dtype))
     return (out, ju) if nested else (out.detach(), ju.detach())
 
 
@@ -121,11 +121,11 @@ def jacobian(f, x):
         for i in range(flat.shape[0]):
             seed = np.zeros(flat.shape, out.dtype)
             seed[i] = 1
-            (row,) = func_gradients(flat, x, Tensor(seed), create_graph=nested,
+            (row,) = func_gradients(flat, x, from_numpy(seed), create_graph=nested,
                                     retain_graph=True)
             rows.append(row.reshape(-1))
     if not rows:
-        return Tensor(np.zeros(out.shape + x.shape, x.dtype))
+        return from_numpy(np.zeros(out.shape + x.shape, x.dtype))
     return stack(rows).reshape(*(out.shape + x.shape))
 
 

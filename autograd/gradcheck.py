@@ -11,7 +11,7 @@ from gradspace.autograd.factories import cat
 from gradspace.autograd.forward_ad import dual_level, make_dual, unpack_dual
 from gradspace.autograd.grad_mode import enable_grad
 from gradspace.autograd.gradients import func_gradients
-from gradspace.autograd.tensor import Tensor
+from gradspace.autograd.tensor import Tensor, from_numpy
 
 
 class GradcheckError(AssertionError):
@@ -28,7 +28,7 @@ def _prepare(inputs):
     for i, x in enumerate(inputs):
         data = np.asarray(x.data if isinstance(x, Tensor) else x)
         if data.dtype.kind == "f":
-            t = Tensor(data.astype(np.float64), requires_grad=True)
+            t = from_numpy(data.astype(np.float64)).requires_grad_()
             checked.append(i)
         else:
             t = x if isinstance(x, Tensor) else Tensor(data)
@@ -56,7 +56,7 @@ def _analytic_jacobians(f, args, checked):
         for j in range(out.data.size):
             seed = np.zeros(out.shape)
             seed.flat[j] = 1.0
-            found = engine.backward([out], [Tensor(seed)], retain_graph=True, targets=targets)
+            found = engine.backward([out], [from_numpy(seed)], retain_graph=True, targets=targets)
             for key, g in found.items():
                 jac[targets[key]][j] = np.asarray(g.data, dtype=np.float64).reshape(-1)
     return out, jac

@@ -3,7 +3,7 @@ autograd.functional is built on (torch.autograd.grad)."""
 import numpy as np
 
 from gradspace.autograd import engine
-from gradspace.autograd.tensor import Tensor
+from gradspace.autograd.tensor import from_numpy
 
 
 def gradients(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
@@ -53,5 +53,5 @@ def func_gradients(outputs, inputs, grad_outputs=None, create_graph=False,
 
 def _dense(g, x):
     if g is None:
-        return Tensor(np.zeros(x.shape, x.dtype))
+        return from_numpy(np.zeros(x.shape, x.dtype))
     return g._constant(g.data) if g.is_sparse else g

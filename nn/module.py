@@ -13,7 +13,7 @@ PyTorch.
 """
 import numpy as np
 
-from gradspace.autograd import Tensor, record_call
+from gradspace.autograd import Tensor, from_numpy, record_call
 from gradspace.nn.parameter import Parameter
 from gradspace.nn.state_dict import load_into, state_items
 
@@ -262,7 +262,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = Tensor(np.zeros(param.shape, param.dtype))
+                param.grad = from_numpy(np.zeros(param.shape, param.dtype))
 
     def num_parameters(self, only_trainable=False):
         """The number of learnable numbers, N = dim(theta) (shared parameters counted once)."""

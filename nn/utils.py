@@ -10,7 +10,7 @@ place would scale it twice. A new gradient tensor is assigned instead.
 """
 import numpy as np
 
-from gradspace.autograd import RowSparseGrad, Tensor, cat
+from gradspace.autograd import RowSparseGrad, Tensor, cat, from_numpy
 from gradspace.nn import parametrize  # noqa: F401  (PyTorch's spelling: nn.utils.parametrize)
 
 
@@ -75,7 +75,7 @@ def grads_to_vector(parameters):
     params = _params(parameters, "grads_to_vector")
     if not params:
         raise ValueError("grads_to_vector: no parameters given")
-    return Tensor(np.concatenate([_dense_grad(p) for p in params]))
+    return from_numpy(np.concatenate([_dense_grad(p) for p in params]))
 
 
 def _norm_parts(g, norm_type):
@@ -94,7 +94,7 @@ def _scaled(g, factor):
     if isinstance(g, RowSparseGrad):
         c = g.coalesce()
         return RowSparseGrad(c.indices, c.values * c.values.dtype.type(factor), c.dense_shape)
-    return Tensor(g.data * g.data.dtype.type(factor))
+    return from_numpy(g.data * g.data.dtype.type(factor))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -113,7 +113,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                          f"max_norm={max_norm}, norm_type={norm_type}")
     params = [p for p in _params(parameters, "clip_grad_norm_") if p.grad is not None]
     if not params:
-        return Tensor(np.asarray(0.0))
+        return from_numpy(np.asarray(0.0))
     parts = [_norm_parts(p.grad, norm_type) for p in params]
     total = max(parts) if norm_type == np.inf else float(np.sum(parts)) ** (1.0 / norm_type)
     if error_if_nonfinite and not np.isfinite(total):
@@ -128,4 +128,4 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                 renamed[key] = _scaled(p.grad, factor)
             p.grad = renamed[key]
     dtype = np.result_type(*[p.grad.dtype for p in params])
-    return Tensor(np.asarray(total, dtype=dtype))
+    return from_numpy(np.asarray(total, dtype=dtype))

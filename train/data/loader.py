@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from gradspace.autograd import Tensor
+from gradspace.autograd import Tensor, from_numpy
 
 
 def _array(x):
@@ -77,7 +77,7 @@ def _collate(items):
         return tuple(_collate([item[k] for item in items]) for k in range(len(first)))
     if isinstance(first, dict):
         return {key: _collate([item[key] for item in items]) for key in first}
-    return Tensor(np.stack([_array(item) for item in items]))
+    return from_numpy(np.stack([_array(item) for item in items]))     # a new array
 
 
 class DataLoader:

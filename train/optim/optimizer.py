@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from gradspace.autograd import Tensor, enable_grad, increment_version, no_grad
+from gradspace.autograd import Tensor, enable_grad, from_numpy, increment_version, no_grad
 
 
 class Optimizer:
@@ -92,7 +92,7 @@ class Optimizer:
         zero Tensor (never zeroed in place: the old gradient may be shared or still read)."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None if set_to_none else Tensor(np.zeros(p.shape, p.dtype))
+                p.grad = None if set_to_none else from_numpy(np.zeros(p.shape, p.dtype))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns closure() when one is given
