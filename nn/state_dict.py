@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from gradspace.autograd import increment_version
+
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 # Which array kinds may be copied into a tensor of each kind (float <- float, int <- int, ...).
@@ -89,4 +91,5 @@ def load_into(module, state_dict, strict=True):
         # In place, so the Parameter objects (held by optimizers) stay the same; a float64
         # checkpoint is cast into a float32 model as PyTorch's copy_ does.
         np.copyto(expected[key].data, value, casting="unsafe")
+        increment_version(expected[key])          # as copy_ does: a saved graph is stale
     return IncompatibleKeys(missing, unexpected)
