@@ -62,11 +62,14 @@ def topological_order(roots):
     seen = {id(root): root for root in roots}
     stack = list(roots)
     while stack:
-        fn = stack.pop().grad_fn
+        t = stack.pop()
+        fn = t.grad_fn
         if fn is None:
             continue
         if fn.inputs is None:
             raise RuntimeError(FREED)
+        if version.last_change > t._seq:     # an input may have been changed in place since
+            version.resolve(t, fn)
         for parent in fn.inputs:
             if parent._requires_grad and id(parent) not in seen:
                 seen[id(parent)] = parent

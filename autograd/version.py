@@ -17,6 +17,11 @@ stored when a node is recorded. Memory never changed in place has no entry at al
 engine skips the whole check for a node made after the last in-place change anywhere
 (`last_change`): a training loop pays one comparison per node.
 
+A recorded in-place change (on a tensor that is not a leaf) makes the tensor the output of a
+new node; a node recorded before the change still holds the tensor as its input, but used its
+earlier value. `resolve` points such a node at the tensor standing for that earlier value, so
+`c += c + 1` backpropagates as in PyTorch.
+
 Writing through `.data` (an ndarray) is invisible to the counter, as in PyTorch.
 """
 import weakref
@@ -66,23 +71,34 @@ def _forget(key, ref):
         del _changes[key]
 
 
-def check(out, fn):
-    """Raise RuntimeError if what `fn`'s backward reads changed in place since `fn` ran.
+def resolve(out, fn):
+    """Point fn at the values it used, when an input was changed in place since fn ran.
 
-    `out` is the tensor fn made. Call it just before fn's backward, when `last_change`
-    says something changed after `out` was made. Two things are caught: a tensor fn reads
-    (its `reads` declaration; every input and the output when it has none) that was written
-    to, and an input that an in-place operation later turned into the result of another
-    operation (its gradient would reach the wrong history).
+    A recorded in-place change turns the tensor into the output of a new node whose first
+    input stands for the tensor's earlier value (autograd/ops/inplace.py). fn used that earlier
+    value, so its gradient belongs there: follow first inputs back until the tensor is older
+    than fn's output `out`. The walks (engine.topological_order, viz) call this first, when
+    `last_change` says something changed after `out` was made.
     """
     made = out._seq
-    for i, t in enumerate(fn.inputs):
-        if t._seq > made:
-            raise RuntimeError(
-                f"backward: input {i} of {fn.name} was changed by an in-place operation after "
-                f"{fn.name} used it, and that in-place operation was recorded: gradspace "
-                f"cannot send {fn.name}'s gradient to the tensor's earlier value. Make the "
-                f"change out of place (t = t * 2), or on a clone (t = t.clone()), instead")
+    if not any(t._seq > made for t in fn.inputs):
+        return
+    inputs = []
+    for t in fn.inputs:
+        while t._seq > made and t.grad_fn is not None and t.grad_fn.inputs is not None:
+            t = t.grad_fn.inputs[0]
+        inputs.append(t)
+    fn.inputs = tuple(inputs)
+
+
+def check(out, fn):
+    """Raise RuntimeError if what `fn`'s backward reads was changed in place since `fn` ran.
+
+    `out` is the tensor fn made. Call it just before fn's backward, when `last_change` says
+    something changed after `out` was made. What fn reads is its `reads` declaration (every
+    input and the output when it has none).
+    """
+    made = out._seq
     for t, role in _read_by(out, fn):
         seen = changes(t.data)
         if seen and seen[-1] > made:
@@ -91,9 +107,8 @@ def check(out, fn):
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: [{kind}Tensor {list(t.data.shape)}], which is {role} "
-                f"of {fn.name}, is at version "
-                f"{len(seen)}; expected version {expected} instead. Change it out of place, "
-                f"or after backward")
+                f"of {fn.name}, is at version {len(seen)}; expected version {expected} "
+                f"instead. Change it out of place, or after backward")
 
 
 def _read_by(out, fn):

@@ -9,6 +9,7 @@ Nothing here imports graphviz; the drawings, the trace and the tests all read th
 """
 from dataclasses import dataclass, field
 
+from gradspace.autograd import version
 from gradspace.autograd.viz import modules
 
 FREED = ("{where}: the graph below {op} was freed by an earlier backward(), so it can no longer "
@@ -115,6 +116,8 @@ def forward_order(root, where="draw_graph", stand_ins=None):
         stack.append((t, True))
         fn = t.grad_fn
         if fn is not None:
+            if fn.inputs is not None and version.last_change > t._seq:   # changed in place
+                version.resolve(t, fn)           # since: the values fn used (autograd/version)
             for parent in reversed(node_inputs(fn, stand_ins, where)):   # first input first
                 if id(parent) not in seen:
                     stack.append((parent, False))

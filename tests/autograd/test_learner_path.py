@@ -141,6 +141,26 @@ def th_mul_by_a_weight_in_place(torch):
     return [x.grad, w.grad]
 
 
+def gs_augmented_assignment_of_a_used_tensor():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    c = x * 1
+    c += c * 2                               # micrograd's style: c was already used
+    z = c * 1
+    c *= 3
+    (z + c).sum().backward()
+    return [c.data, x.grad.data]
+
+
+def th_augmented_assignment_of_a_used_tensor(torch):
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    c = x * 1
+    c += c * 2
+    z = c * 1
+    c *= 3
+    (z + c).sum().backward()
+    return [c.detach(), x.grad]
+
+
 def gs_changing_a_saved_output():
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
@@ -305,6 +325,9 @@ CASES = {
         gs_masked_assignment, th_masked_assignment, [[1.0, 0.0, 0.0], [4.0, 0.0, 0.0]]),
     "mul_ by a weight": (
         gs_mul_by_a_weight_in_place, th_mul_by_a_weight_in_place, [[3.0, 4.0], [1.0, 2.0]]),
+    "augmented assignment of a used tensor": (
+        gs_augmented_assignment_of_a_used_tensor, th_augmented_assignment_of_a_used_tensor,
+        [[9.0, 18.0], [12.0, 12.0]]),
     "changing a saved output": (
         gs_changing_a_saved_output, th_changing_a_saved_output,
         raises("RuntimeError", "modified by an inplace operation", "output 0 of Exp",
