@@ -181,7 +181,7 @@ def _inplace(self, op, compute, other):
 def _old_value(self):
     """A tensor standing for self before the change: self's node, number and memory."""
     old = self._result(self.data, self.grad_fn)
-    old._seq = self._seq
+    old._seq, old.name = self._seq, self.name
     old._requires_grad = self._requires_grad
     return old
 
