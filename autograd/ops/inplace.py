@@ -141,6 +141,9 @@ def _check_writable(self, op, view=False):
         what = "a view of a leaf Variable" if view else "a leaf Variable"
         raise RuntimeError(f"{what} that requires grad is being used in an in-place "
                            f"operation.")
+    if self.is_sparse:
+        raise RuntimeError(f"{op}: a row-sparse gradient cannot be changed in place; assign a "
+                           f"new .grad instead")
     if not self.data.flags.writeable:
         raise RuntimeError(f"{op}: this tensor's memory is read-only (an expand() view, or a "
                            f"read-only array shared through from_numpy); clone() it first")

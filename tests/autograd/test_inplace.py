@@ -122,6 +122,8 @@ def test_errors_come_before_any_change():
         t.fill_(Tensor([1, 2]))
     with pytest.raises(RuntimeError, match="read-only"):
         Tensor([1.0, 2.0]).expand(2, 2).add_(1.0)
+    with pytest.raises(RuntimeError, match="row-sparse gradient"):
+        autograd.RowSparseGrad(np.array([0]), np.ones((1, 2)), (3, 2)).zero_()
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
     np.testing.assert_array_equal(t.data, [1, 2])
     assert w._version == 0 and t._version == 0
