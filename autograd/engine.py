@@ -12,8 +12,7 @@ in topological order, with no recursion. Gradients live in a dict local to the w
 """
 from operator import attrgetter
 
-from gradspace.autograd import version
-from gradspace.autograd.grad_mode import set_grad_enabled, state
+from gradspace.autograd import grad_mode, version
 
 FREED = ("backward: trying to backward through the graph a second time: its saved buffers "
          "were freed by the first backward(). Pass retain_graph=True to the first call if you "
@@ -31,7 +30,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
     if targets is not None:
         order = leading_to(targets, order)
     found = {} if found is None else found
-    grads, handed_out = {}, {id(memory_owner(g._storage())) for g in root_grads}
+    grads, handed_out = {}, {id(version.owner(g._storage())) for g in root_grads}
     for root, g in zip(roots, root_grads):
         grads[id(root)] = accumulate(grads.get(id(root)), g)
     for t in reversed(order):
@@ -68,8 +67,8 @@ def topological_order(roots):
             continue
         if fn.inputs is None:
             raise RuntimeError(FREED)
-        if version.last_change > t._seq:     # an input may have been changed in place since
-            version.resolve(t, fn)
+        if version.last_change > t._seq:     # changed in place since: PyTorch's error, or
+            version.check(t, fn)             # fn pointed at the values it used (version.py)
         for parent in fn.inputs:
             if parent._requires_grad and id(parent) not in seen:
                 seen[id(parent)] = parent
@@ -88,27 +87,16 @@ def leading_to(targets, order):
 
 
 def run_hooks(t, g):
-    """Call t's hooks in order; a hook that returns a Tensor replaces the gradient (it must
-    have the gradient's shape: PyTorch's error otherwise)."""
+    """Call t's hooks in order; a hook that returns a Tensor replaces the gradient."""
     for hook in t._hooks or ():
         replaced = hook(g)
         if replaced is not None:
-            if getattr(replaced, "shape", None) != g.shape:
-                name = getattr(hook, "__name__", type(hook).__name__)
-                raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient "
-                                   f"has shape {tuple(g.shape)}, the hook returned "
-                                   f"{getattr(replaced, 'shape', type(replaced).__name__)}")
             g = replaced
     return g
 
 
 def call_backward(fn, g, out):
-    """The gradients of fn's inputs, given g, the gradient of its output `out`.
-
-    First, when anything was changed in place after `out` was made (one comparison otherwise),
-    check that nothing fn's backward reads was (version.check raises PyTorch's error)."""
-    if version.last_change > out._seq:
-        version.check(out, fn)
+    """The gradients of fn's inputs, given g, the gradient of its output `out`."""
     return fn.backward(g, out)
 
 
@@ -130,6 +118,7 @@ def accumulate(total, g):
     """
     if total is None:
         return g
+    state = grad_mode.state
     return total + g if state.enabled or state.tangents is not None else total._plus(g)
 
 
@@ -144,23 +133,17 @@ def own(g, handed_out):
     one tensor to both inputs). `handed_out`: ids of the memory given out so far."""
     if g.grad_fn is not None:
         return g                                     # recorded: a graph's output, kept as is
-    memory = memory_owner(g._storage())
+    memory = version.owner(g._storage())
     if memory.flags.writeable and id(memory) not in handed_out:
         handed_out.add(id(memory))
         return g
     return g._copy()
 
 
-def memory_owner(array):
-    while isinstance(array.base, type(array)):
-        array = array.base
-    return array
-
-
 def backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):
     """Run the whole walk; returns the gradients that reached `targets` (a dict by id)."""
     found = {}
-    with set_grad_enabled(create_graph):
+    with grad_mode.set_grad_enabled(create_graph):
         for _ in steps(roots, root_grads, retain_graph, targets, found):
             pass
     return found

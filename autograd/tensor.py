@@ -242,7 +242,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
         return gradient
 
     def register_hook(self, hook):
-        """Call hook(grad) when this tensor's gradient is computed; a returned Tensor replaces it.
+        """Call hook(grad) when this tensor's gradient is computed; a returned Tensor replaces it
+        (it must have the gradient's shape: RuntimeError otherwise, as in PyTorch).
 
         Returns a handle whose remove() unregisters the hook.
         """
@@ -251,8 +252,9 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
                                "require grad")
         if self._hooks is None:
             self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
+        checked = _same_size(hook)
+        self._hooks.append(checked)
+        return _HookHandle(self._hooks, checked)
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50)
@@ -283,6 +285,20 @@ def _shared_constant(value, dtype):
         constant.data.flags.writeable = False
         _constants[key] = constant
     return constant
+
+
+def _same_size(hook):
+    """hook, refusing a replacement gradient of another shape, which would be broadcast into
+    the update silently."""
+    def checked(grad):
+        replaced = hook(grad)
+        if replaced is not None and getattr(replaced, "shape", None) != grad.shape:
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has "
+                               f"shape {tuple(grad.shape)}, the hook returned "
+                               f"{getattr(replaced, 'shape', type(replaced).__name__)}")
+        return replaced
+    return checked
 
 
 class _HookHandle:

@@ -10,12 +10,19 @@ reshaped or sliced view of it and `from_numpy` of the same array all share one c
 because writing through any of them changes the others. Memory is identified by the ndarray
 that owns it (the end of the `.base` chain).
 
+What a node's backward reads is declared by its primitive, next to its derivative, as a
+table per input gradient: `reads = {0: (1,), 1: (0,)}` for a product (the gradient of input 0
+reads input 1, and the other way round), "out" for the node's output, `{}` for nothing (Add,
+reshape). Only those are checked, so changing anything else in place is fine, as in PyTorch;
+a Function without `reads` counts every input and its output as read.
+
 Changes are recorded on the same clock that numbers tensors as they are made (`clock`): a
 change is a tick of it. The version of a memory is the number of changes so far, and the
 version a node saw is the number of changes before the node's output was made, so nothing is
 stored when a node is recorded. Memory never changed in place has no entry at all, and the
 engine skips the whole check for a node made after the last in-place change anywhere
-(`last_change`): a training loop pays one comparison per node.
+(`last_change`): a training loop pays one comparison per node, as the engine's topological
+sort reaches it, before any backward runs.
 
 A recorded in-place change (on a tensor that is not a leaf) makes the tensor the output of a
 new node; a node recorded before the change still holds the tensor as its input, but used its
@@ -77,8 +84,8 @@ def resolve(out, fn):
     A recorded in-place change turns the tensor into the output of a new node whose first
     input stands for the tensor's earlier value (autograd/ops/inplace.py). fn used that earlier
     value, so its gradient belongs there: follow first inputs back until the tensor is older
-    than fn's output `out`. The walks (engine.topological_order, viz) call this first, when
-    `last_change` says something changed after `out` was made.
+    than fn's output `out`. `check` calls it as the engine's walk reaches fn (before any
+    node is freed), and viz's walk before it reads fn's inputs.
     """
     made = out._seq
     if not any(t._seq > made for t in fn.inputs):
@@ -92,12 +99,15 @@ def resolve(out, fn):
 
 
 def check(out, fn):
-    """Raise RuntimeError if what `fn`'s backward reads was changed in place since `fn` ran.
+    """Point fn at the values it used (`resolve`), then raise RuntimeError if any tensor its
+    backward reads was changed in place since fn ran.
 
-    `out` is the tensor fn made. Call it just before fn's backward, when `last_change` says
-    something changed after `out` was made. What fn reads is its `reads` declaration (every
-    input and the output when it has none).
+    `out` is the tensor fn made. The engine's topological_order calls this for each node it
+    reaches, when `last_change` says something changed after `out` was made: so the error
+    comes before any backward runs or any .grad changes. What fn reads is its `reads`
+    declaration (every input and the output when it has none).
     """
+    resolve(out, fn)
     made = out._seq
     for t, role in _read_by(out, fn):
         seen = changes(t.data)
