@@ -36,7 +36,8 @@ from itertools import count
 
 clock = count()         # numbers tensors as they are made, and in-place changes as they happen
 last_change = -1        # the clock reading of the latest in-place change (any memory)
-_changes = {}           # id(owning ndarray) -> (weakref to it, [clock reading of each change])
+_changes = {}           # id(owning ndarray) -> [weakref to it, older changes, [recent ticks]]
+RECENT = 64             # ticks kept per memory: a parameter is changed at every step
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                 "int32": "Int", "bool": "Bool"}           # the names in PyTorch's message
 
@@ -48,28 +49,27 @@ def owner(array):
     return array
 
 
-def changes(array):
-    """The clock readings of every in-place change to `array`'s memory (oldest first)."""
-    entry = _changes.get(id(owner(array)))
-    return entry[1] if entry is not None else ()
-
-
 def version(array):
     """How many times the memory of `array` has been changed in place."""
-    return len(changes(array))
+    entry = _changes.get(id(owner(array)))
+    return 0 if entry is None else entry[1] + len(entry[2])
 
 
 def bump(array):
     """Record one in-place change of `array`'s memory (call it after the change)."""
     global last_change
-    base = owner(array)
+    base = array if array.base is None else owner(array)
     key = id(base)
     entry = _changes.get(key)
     if entry is None or entry[0]() is not base:         # new, or an id reused by new memory
-        entry = _changes[key] = (weakref.ref(base, lambda ref, key=key: _forget(key, ref)), [])
-    tick = next(clock)
-    entry[1].append(tick)
-    last_change = tick
+        entry = _changes[key] = [weakref.ref(base, lambda ref, key=key: _forget(key, ref)), 0,
+                                 []]
+    ticks = entry[2]
+    if len(ticks) == RECENT:                            # forget the older half, keep a count
+        entry[1] += RECENT // 2
+        del ticks[:RECENT // 2]
+    last_change = tick = next(clock)
+    ticks.append(tick)
 
 
 def _forget(key, ref):
@@ -110,15 +110,17 @@ def check(out, fn):
     resolve(out, fn)
     made = out._seq
     for t, role in _read_by(out, fn):
-        seen = changes(t.data)
-        if seen and seen[-1] > made:
-            expected = sum(1 for tick in seen if tick < made)
+        entry = _changes.get(id(owner(t.data)))
+        if entry is not None and entry[2] and entry[2][-1] > made:
+            older, ticks = entry[1], entry[2]
+            # The version fn saw: exact unless more than RECENT changes came after it.
+            expected = older + sum(1 for tick in ticks if tick < made)
             kind = _TORCH_NAMES.get(t.data.dtype.name, t.data.dtype.name)
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: [{kind}Tensor {list(t.data.shape)}], which is {role} "
-                f"of {fn.name}, is at version {len(seen)}; expected version {expected} "
-                f"instead. Change it out of place, or after backward")
+                f"of {fn.name}, is at version {older + len(ticks)}; expected version "
+                f"{expected} instead. Change it out of place, or after backward")
 
 
 def _read_by(out, fn):

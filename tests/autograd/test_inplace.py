@@ -152,6 +152,20 @@ def test_a_version_error_names_what_changed():
         z.sum().backward()
 
 
+def test_a_long_history_of_changes_keeps_its_count_in_bounded_memory():
+    x = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        for _ in range(100):                 # a parameter changed at every step
+            x.add_(1.0)
+    y = x * x
+    with no_grad():
+        x.add_(1.0)
+        x.add_(1.0)
+    assert x._version == 102
+    with pytest.raises(RuntimeError, match="is at version 102; expected version 100 instead"):
+        y.backward()
+
+
 def test_changes_after_backward_or_to_what_is_not_read_are_fine():
     x = Tensor([1.0, 2.0], requires_grad=True)
     w = Tensor([3.0, 4.0])                   # not requiring grad: x's gradient needs it

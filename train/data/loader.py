@@ -63,7 +63,9 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         if isinstance(index, Tensor):
             index = index.data
-        return tuple(Tensor(t[index]) for t in self.tensors)
+        if isinstance(index, np.ndarray):     # fancy indexing made new arrays: wrap, not copy
+            return tuple(from_numpy(t[index]) for t in self.tensors)
+        return tuple(Tensor(t[index]) for t in self.tensors)      # a row is a view: copied
 
     def get_batch(self, indices):
         """The batch protocol: examples `indices` (an int64 array) as a tuple of Tensors."""
