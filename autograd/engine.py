@@ -61,8 +61,7 @@ def topological_order(roots):
     seen = {id(root): root for root in roots}
     stack = list(roots)
     while stack:
-        t = stack.pop()
-        fn = t.grad_fn
+        fn = (t := stack.pop()).grad_fn
         if fn is None:
             continue
         if fn.inputs is None:

@@ -12,9 +12,10 @@ import threading
 
 
 class _State(threading.local):
-    enabled = True   # the class attribute is every new thread's starting value
+    """Each thread sees its own attributes, set by __init__ when it first reads one."""
 
     def __init__(self):
+        self.enabled = True                      # a new thread records
         # Forward mode (autograd.forward_ad): the active dual level's tangents, id(tensor) ->
         # (tensor, tangent), or None outside one. Read by every operation: an instance
         # attribute is read faster than a class attribute is through the instance.

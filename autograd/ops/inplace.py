@@ -50,6 +50,11 @@ class SetItem(Function):
         return (SetItem.apply(grad, grad._lift(0.0), index=self.index) if need_a else None,
                 grad[self.index] if need_value else None)
 
+    def jvp(self, out, da, dvalue):
+        if da is None:
+            da = out._constant(np.zeros(out.shape, out.dtype))
+        return SetItem.apply(da, out._lift(0.0) if dvalue is None else dvalue, index=self.index)
+
 
 class Clone(Function):
     """A copy with its own memory; the gradient passes unchanged."""
@@ -61,6 +66,9 @@ class Clone(Function):
 
     def backward(self, grad, out):
         return (grad,)
+
+    def jvp(self, out, da):
+        return da
 
 
 class InplaceMethods:
@@ -122,7 +130,7 @@ class InplaceMethods:
     def __setitem__(self, index, value):
         """t[index] = value (numpy indexing; value broadcast to the indexed shape)."""
         index = _as_index(index)
-        if not _recording(self, value):
+        if not (_recording(self, value) or state.tangents):
             _check_writable(self, "__setitem__", view=True)
             self.data[index] = value.data if hasattr(value, "grad_fn") else value
             version.bump(self.data)
@@ -159,6 +167,7 @@ def _inplace(self, op, compute, other):
         _check_result(self, op, new)
         np.copyto(self.data, new.data, casting="unsafe")
         version.bump(self.data)
+        _move_tangent(new, self)
         return self
     if self.data.base is not None:
         raise RuntimeError(f"{op}: this tensor is a view of another tensor's memory (made by "
@@ -166,6 +175,8 @@ def _inplace(self, op, compute, other):
                            f"in-place changes through views. clone() it first, or change it "
                            f"out of place")
     old = _old_value(self)
+    if state.tangents and id(self) in state.tangents:       # forward mode: old has self's
+        state.tangents[id(old)] = (old, state.tangents[id(self)][1])
     new = compute(old, other)
     _check_result(self, op, new)
     fn = new.grad_fn
@@ -178,7 +189,18 @@ def _inplace(self, op, compute, other):
     self.grad_fn = fn
     self._requires_grad = fn is not None
     self._seq = next(version.clock)
+    _move_tangent(new, self)
     return self
+
+
+def _move_tangent(source, target):
+    """In forward mode (autograd.forward_ad), target now carries source's tangent (or none)."""
+    tangents = state.tangents
+    if tangents:
+        entry = tangents.pop(id(source), None)
+        tangents.pop(id(target), None)
+        if entry is not None:
+            tangents[id(target)] = (target, entry[1])
 
 
 def _old_value(self):
