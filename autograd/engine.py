@@ -117,8 +117,8 @@ def accumulate(total, g):
     """
     if total is None:
         return g
-    state = grad_mode.state
-    return total + g if state.enabled or state.tangents is not None else total._plus(g)
+    recording = grad_mode.grad_enabled() or grad_mode.current_tangents() is not None
+    return total + g if recording else total._plus(g)
 
 
 def free(fn):

@@ -14,7 +14,7 @@ from operator import attrgetter
 
 from gradspace.autograd.edges import release_node
 from gradspace.autograd.forward_ad import carry
-from gradspace.autograd.grad_mode import state
+from gradspace.autograd.grad_mode import current_tangents, grad_enabled
 
 requires_grad = attrgetter("_requires_grad")
 
@@ -37,9 +37,9 @@ class Function:
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
             raise type(exc)(f"{cls.__name__}: {exc} (input shapes {shapes})") from None
         fn.inputs = inputs           # the result's grad_fn only if recorded; jvp reads it too
-        grad_fn = fn if state.enabled and any(map(requires_grad, inputs)) else None
+        grad_fn = fn if grad_enabled() and any(map(requires_grad, inputs)) else None
         out = inputs[0]._result(data, grad_fn)     # so this module needs no import of Tensor
-        return carry(fn, inputs, out) if state.tangents else out     # forward mode: + tangent
+        return carry(fn, inputs, out) if current_tangents() else out    # forward mode: + tangent
 
     @property
     def needs_input_grad(self):

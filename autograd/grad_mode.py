@@ -8,18 +8,23 @@ The mode belongs to a thread, as in PyTorch: an evaluation thread inside `no_gra
 a training thread from recording. A new thread starts with recording on.
 """
 import contextlib
-import threading
+import contextvars
+
+# Grad mode and forward mode's tangents (autograd.forward_ad: the active dual level's tangents,
+# id(tensor) -> (tensor, tangent), or None outside one). ContextVars: every thread, and every
+# asyncio task, has its own value; a new thread starts from the defaults. Reading one is a
+# C call, cheaper than a threading.local attribute; every operation reads both.
+_enabled = contextvars.ContextVar("grad_enabled", default=True)
+_tangents = contextvars.ContextVar("tangents", default=None)
+grad_enabled = _enabled.get         # Function.apply and the engine call these two directly
+current_tangents = _tangents.get
 
 
-class _State(threading.local):
-    """Each thread sees its own attributes, set by __init__ when it first reads one."""
-
-    def __init__(self):
-        self.enabled = True                      # a new thread records
-        # Forward mode (autograd.forward_ad): the active dual level's tangents, id(tensor) ->
-        # (tensor, tangent), or None outside one. Read by every operation: an instance
-        # attribute is read faster than a class attribute is through the instance.
-        self.tangents = None
+class _State:
+    """`state.enabled` and `state.tangents`, read and written as attributes (per thread)."""
+    __slots__ = ()
+    enabled = property(lambda self: _enabled.get(), lambda self, mode: _enabled.set(mode))
+    tangents = property(lambda self: _tangents.get(), lambda self, t: _tangents.set(t))
 
 
 state = _State()
