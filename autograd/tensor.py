@@ -11,6 +11,7 @@ import numpy as np
 from gradspace.autograd import engine, version
 from gradspace.autograd.dtypes import check_dtype, defaults, to_array
 from gradspace.autograd.ops.arguments import shape_arg
+from gradspace.autograd.ops.arithmetic import ArithmeticMethods
 from gradspace.autograd.ops.elementwise import ElementwiseMethods
 from gradspace.autograd.ops.indexing import IndexingMethods
 from gradspace.autograd.ops.inplace import InplaceMethods
@@ -23,7 +24,7 @@ _constants = {}              # (number, type, dtype) -> shared constant (_shared
 creation_order = version.clock   # inputs are made before outputs: a topological numbering
 
 
-class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
+class Tensor(ArithmeticMethods, ElementwiseMethods, ReductionMethods, ShapeMethods, LinalgMethods,
              IndexingMethods, InplaceMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 

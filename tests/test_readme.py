@@ -83,7 +83,7 @@ def test_the_lines_needed_to_follow_backward_are_counted_in_the_readme():
     import importlib
     import inspect
 
-    from gradspace.autograd.ops.elementwise import Mul
+    from gradspace.autograd.ops.arithmetic import Mul
     engine = importlib.import_module("gradspace.autograd.engine")
     function = importlib.import_module("gradspace.autograd.function")
     tensor = importlib.import_module("gradspace.autograd.tensor")

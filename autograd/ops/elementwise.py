@@ -1,5 +1,7 @@
-"""Elementwise primitives. Inputs broadcast as in numpy; each backward returns gradients of the
-broadcast shape and the engine sums them back to each input's shape.
+"""Elementwise functions (exp, log, tanh, sigmoid, relu, ...), clamp, maximum/minimum, where and
+casts; the arithmetic operators are in arithmetic.py. Inputs broadcast as in numpy; each
+backward returns gradients of the broadcast shape and the engine sums them back to each
+input's shape.
 
 Subgradients at kinks (as PyTorch): relu'(0) = 0, |x|'(0) = 0, clamp passes the gradient at
 its bounds, maximum/minimum split the gradient evenly between tied inputs.
@@ -8,121 +10,6 @@ import numpy as np
 
 from gradspace.autograd.forward_ad import total
 from gradspace.autograd.function import Function
-
-
-class Add(Function):
-    __slots__ = ()
-    reads = {}
-
-    def forward(self, a, b):
-        return a + b
-
-    formulas = ("dL/da = dL/dout", "dL/db = dL/dout")
-    def backward(self, grad, out):
-        return grad, grad
-
-    def jvp(self, out, da, db):
-        return total(da, db)
-
-
-class Sub(Function):
-    __slots__ = ()
-    reads = {}
-
-    def forward(self, a, b):
-        return a - b
-
-    formulas = ("dL/da = dL/dout", "dL/db = -dL/dout")
-    def backward(self, grad, out):
-        return grad, -grad
-
-    def jvp(self, out, da, db):
-        return total(da, -db if db is not None else None)
-
-
-class Mul(Function):
-    __slots__ = ()
-    reads = {0: (1,), 1: (0,)}
-
-    def forward(self, a, b):
-        return a * b
-
-    formulas = ("dL/da = dL/dout * b", "dL/db = dL/dout * a")
-    def backward(self, grad, out):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        return (grad * b if need_a else None,
-                grad * a if need_b else None)
-
-    def jvp(self, out, da, db):
-        a, b = self.inputs
-        return total(da * b if da is not None else None, a * db if db is not None else None)
-
-
-class Div(Function):
-    __slots__ = ()
-    reads = {0: (1,), 1: (1, "out")}
-
-    def forward(self, a, b):
-        return a / b
-
-    formulas = ("dL/da = dL/dout / b", "dL/db = -dL/dout * a / b^2")
-    def backward(self, grad, out):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        return (grad / b if need_a else None,           # d(a/b)/da = 1/b
-                -grad * out / b if need_b else None)    # d(a/b)/db = -a/b^2
-
-    def jvp(self, out, da, db):
-        a, b = self.inputs
-        return total(da / b if da is not None else None,
-                     -db * out / b if db is not None else None)
-
-
-class Pow(Function):
-    __slots__ = ()
-    reads = {0: (0, 1), 1: (0, "out")}
-
-    def forward(self, a, p):
-        return a ** p
-
-    formulas = ("dL/da = dL/dout * p * a^(p - 1)", "dL/dp = dL/dout * out * log(a)")
-    def backward(self, grad, out):
-        # As PyTorch, at a = 0: d(a^0)/da is 0 (a^0 = 1 everywhere; p a^(p-1) would be
-        # 0 * inf), and d(a^p)/dp is 0 for p >= 0 (a^p log a -> 0). Only those points are
-        # masked, so higher derivatives elsewhere are untouched.
-        a, p = self.inputs
-        need_a, need_p = self.needs_input_grad
-        grad_a = grad_p = None
-        if need_a:
-            grad_a = grad * p * a ** (p - 1)                     # d(a^p)/da = p a^(p-1)
-            if not (p.data.all() or a.data.all()):
-                grad_a = Where.apply((p == 0) & (a == 0), grad._lift(0.0), grad_a)
-        if need_p:
-            grad_p = grad * out * a.log()                        # d(a^p)/dp = a^p log a
-            if not a.data.all():
-                grad_p = Where.apply((a == 0) & (p >= 0), grad._lift(0.0), grad_p)
-        return grad_a, grad_p
-
-    def jvp(self, out, da, dp):
-        a, p = self.inputs
-        return total(da * p * a ** (p - 1) if da is not None else None,
-                     dp * out * a.log() if dp is not None else None)
-
-
-class Neg(Function):
-    __slots__ = ()
-    reads = {}
-
-    def forward(self, a):
-        return -a
-
-    formulas = ("dL/da = -dL/dout",)
-    def backward(self, grad, out):
-        return (-grad,)
-
-    def jvp(self, out, da):
-        return -da
 
 
 class Exp(Function):
@@ -426,39 +313,6 @@ class Cast(Function):
 class ElementwiseMethods:
     """The Tensor methods of this family (mixed into Tensor)."""
     __slots__ = ()
-
-    def __add__(self, other):
-        return Add.apply(self, self._lift(other))
-
-    def __radd__(self, other):
-        return Add.apply(self._lift(other), self)
-
-    def __sub__(self, other):
-        return Sub.apply(self, self._lift(other))
-
-    def __rsub__(self, other):
-        return Sub.apply(self._lift(other), self)
-
-    def __mul__(self, other):
-        return Mul.apply(self, self._lift(other))
-
-    def __rmul__(self, other):
-        return Mul.apply(self._lift(other), self)
-
-    def __truediv__(self, other):
-        return Div.apply(self, self._lift(other))
-
-    def __rtruediv__(self, other):
-        return Div.apply(self._lift(other), self)
-
-    def __pow__(self, exponent):
-        return Pow.apply(self, self._lift(exponent))
-
-    def __rpow__(self, base):
-        return Pow.apply(self._lift(base), self)
-
-    def __neg__(self):
-        return Neg.apply(self)
 
     def exp(self):
         return Exp.apply(self)

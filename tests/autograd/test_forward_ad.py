@@ -353,3 +353,17 @@ def test_jvp_equals_torch_func_jvp_on_random_compositions(seed):
                                  (torch.tensor(x),), (torch.tensor(u),))
     np.testing.assert_allclose(out.data, t_out.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ju.data, t_ju.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_pow_at_zero_has_the_same_slope_forward_and_backward():
+    # PyTorch's values at the points where p a^(p-1) or a^p log a is 0 * inf: 0. Forward mode
+    # must agree with reverse mode there, not give NaN.
+    a = np.array([0.0, 0.0, 2.0])
+    p = np.array([0.0, 2.0, 0.0])
+    for argnum, u in ((0, np.array([1.0, 1.0, 1.0])), (1, np.array([1.0, 1.0, 1.0]))):
+        f = (lambda x: x ** Tensor(p)) if argnum == 0 else (lambda y: Tensor(a) ** y)
+        x = a if argnum == 0 else p
+        _, forward = autograd.jvp(f, x, u)
+        reverse = autograd.vjp(f, x, np.ones(3))[1]
+        assert np.all(np.isfinite(forward.numpy()))
+        assert np.array_equal(forward.numpy(), reverse.numpy())

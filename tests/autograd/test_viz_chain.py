@@ -9,11 +9,12 @@ from viz_helpers import micrograd
 
 from gradspace import nn
 from gradspace.autograd import Function, Tensor, viz
-from gradspace.autograd.ops import elementwise, indexing, linalg, reductions, shape
+from gradspace.autograd.ops import arithmetic, elementwise, indexing, linalg, reductions, shape
 from gradspace.autograd.viz.chain import LHS
 from gradspace.nn import fused
 
-PRIMITIVES = [cls for module in (elementwise, indexing, linalg, reductions, shape, fused)
+FAMILIES = (arithmetic, elementwise, indexing, linalg, reductions, shape, fused)
+PRIMITIVES = [cls for module in FAMILIES
               for _, cls in inspect.getmembers(module, inspect.isclass)
               if issubclass(cls, Function) and cls is not Function
               and cls.__module__ == module.__name__ and "backward" in cls.__dict__]
@@ -86,12 +87,12 @@ def evaluate(rhs, values):
 
 
 CASES = [  # (primitive, how to call it on inputs named as in the formulas, the inputs)
-    (elementwise.Add, lambda a, b: a + b, (1.5, -2.0)),
-    (elementwise.Sub, lambda a, b: a - b, (1.5, -2.0)),
-    (elementwise.Mul, lambda a, b: a * b, (1.5, -2.0)),
-    (elementwise.Div, lambda a, b: a / b, (1.5, -2.0)),
-    (elementwise.Pow, lambda a, p: a ** p, (1.5, 2.5)),
-    (elementwise.Neg, lambda a: -a, (1.5,)),
+    (arithmetic.Add, lambda a, b: a + b, (1.5, -2.0)),
+    (arithmetic.Sub, lambda a, b: a - b, (1.5, -2.0)),
+    (arithmetic.Mul, lambda a, b: a * b, (1.5, -2.0)),
+    (arithmetic.Div, lambda a, b: a / b, (1.5, -2.0)),
+    (arithmetic.Pow, lambda a, p: a ** p, (1.5, 2.5)),
+    (arithmetic.Neg, lambda a: -a, (1.5,)),
     (elementwise.Exp, lambda a: a.exp(), (0.3,)),
     (elementwise.Log, lambda a: a.log(), (1.5,)),
     (elementwise.Sqrt, lambda a: a.sqrt(), (1.5,)),
