@@ -5,7 +5,8 @@ The engine never names an operation: it sees tensors (`grad_fn`, `_requires_grad
 row-sparse one brings its own `+`, `_plus`, `sum_to_size`, `to`, `_storage` and `_copy`).
 `steps` is the walk; each step of its loop is a function below, the one place it happens:
 topological_order and leading_to (which nodes matter), run_hooks, call_backward, reduce_to
-(undo broadcasting and dtype promotion), accumulate (sum two gradients of a tensor), free.
+(undo broadcasting and dtype promotion), accumulate (sum two gradients of a tensor), and the
+node's own `release` (free what its backward needed).
 
 Tensors are numbered when made (`_seq`), inputs before outputs: sorted by that number they are
 in topological order, with no recursion. Gradients live in a dict local to the walk, by id.
@@ -37,7 +38,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
         g = grads.pop(id(t), None)
         if g is None:
             continue                                 # no gradient reached it
-        g = run_hooks(t, g)
+        g = run_hooks(t, g) if t._hooks else g
         fn = t.grad_fn
         if targets is not None and id(t) in targets:
             found[id(t)] = g
@@ -49,9 +50,10 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
         input_grads = call_backward(fn, g, t)
         for parent, pg in zip(fn.inputs, input_grads):
             if pg is not None and parent._requires_grad:
-                grads[id(parent)] = accumulate(grads.get(id(parent)), reduce_to(pg, parent))
+                pg, key = reduce_to(pg, parent), id(parent)
+                grads[key] = accumulate(grads[key], pg) if key in grads else pg
         if not retain_graph:
-            free(fn)
+            fn.release()                             # keeps a record for drawings: autograd.edges
         yield t, g, input_grads
     return found
 
@@ -101,10 +103,10 @@ def call_backward(fn, g, out):
 
 def reduce_to(g, like):
     """g summed back over broadcast dimensions and cast to the dtype of `like`, an input."""
-    wanted = like.data
-    if g.shape != wanted.shape:
+    wanted, got = like.data, g if g.is_sparse else g.data    # row-sparse: its .data is dense
+    if got.shape != wanted.shape:
         g = g.sum_to_size(wanted.shape)
-    if g.dtype != wanted.dtype:
+    if got.dtype != wanted.dtype:
         g = g.to(wanted.dtype)
     return g
 
@@ -119,11 +121,6 @@ def accumulate(total, g):
         return g
     recording = grad_mode.grad_enabled() or grad_mode.current_tangents() is not None
     return total + g if recording else total._plus(g)
-
-
-def free(fn):
-    """Let go of what fn's backward needed, once it has run (unless retain_graph)."""
-    fn.release()
 
 
 def own(g, handed_out):
