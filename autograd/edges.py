@@ -1,6 +1,6 @@
 """What a graph node keeps once backward has freed it: the graph's structure, no array.
 
-`release_node(fn)` (Function.release, which engine.free calls unless retain_graph) drops the
+`release_node(fn)` (Function.release, which the engine calls unless retain_graph) drops the
 node's inputs and the arrays it saved for backward (ids, masks, buffers) and leaves
 `fn.edges`, a light record of where each input came from, like PyTorch's next_functions: per
 input, the leaf Tensor itself (leaves outlive a graph anyway), or for an intermediate the tuple
@@ -16,10 +16,11 @@ import numpy as np
 
 def release_node(fn):
     """Function.release: drop fn's inputs and saved arrays, keep fn.edges (see above)."""
-    fn.edges = tuple([t if t.grad_fn is None else
-                      (t.grad_fn, t.name, t.data.shape, t.data.dtype, t._seq)
-                      for t in fn.inputs])
-    fn.inputs = None
+    edges = []                  # a plain loop: cheaper than a comprehension, once per node
+    for t in fn.inputs:
+        edges.append(t if t.grad_fn is None else
+                     (t.grad_fn, t.name, t.data.shape, t.data.dtype, t._seq))
+    fn.edges, fn.inputs = edges, None
     for name in type(fn).__slots__:                  # saved arrays: ids, masks, buffers
         if isinstance(getattr(fn, name, None), np.ndarray):
             setattr(fn, name, None)

@@ -44,7 +44,7 @@ class Function:
     @property
     def needs_input_grad(self):
         """Per input, whether it requires grad: backward may skip the others' gradients."""
-        return tuple([t._requires_grad for t in self.inputs])
+        return tuple(map(requires_grad, self.inputs))
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -55,7 +55,7 @@ class Function:
     def jvp(self, out, *tangents):
         raise NotImplementedError(f"{type(self).__name__} has no forward-mode derivative (jvp)")
 
-    release = release_node     # engine.free: drop what backward needed, keep `edges` (see there)
+    release = release_node     # the engine, after backward: drop what it needed, keep `edges`
 
     @property
     def name(self):
