@@ -16,6 +16,8 @@ operation made (a leaf passed through): no node of the call is there to note on.
 autograd does not know what an `owner` is: the drawing matches owners against the modules
 that `named_modules()` lists.
 """
+import numpy as np
+
 from gradspace.autograd.grad_mode import state
 from gradspace.autograd.tensor import Tensor, creation_order
 
@@ -27,9 +29,8 @@ def record_call(owner, forward, *args, **kwargs):
     first = next(creation_order)
     out = forward(*args, **kwargs)
     # what went in, as shapes: ids given to an Embedding are data, not inputs of the graph
-    shapes = tuple([a.data.shape if type(a) is Tensor else getattr(a, "shape", None)
-                    for a in args])
-    note = (owner, first, next(creation_order), tuple(s for s in shapes if s is not None))
+    shapes = tuple([a.shape for a in args if isinstance(a, (Tensor, np.ndarray))])
+    note = (owner, first, next(creation_order), shapes)
     if type(out) is Tensor:
         _note(out, note)
     else:
