@@ -18,13 +18,13 @@ that `named_modules()` lists.
 """
 import numpy as np
 
-from gradspace.autograd.grad_mode import state
+from gradspace.autograd.grad_mode import grad_enabled
 from gradspace.autograd.tensor import Tensor, creation_order
 
 
 def record_call(owner, forward, *args, **kwargs):
     """forward(*args, **kwargs), noting `owner` on the nodes of the tensors it returns."""
-    if not state.enabled:
+    if not grad_enabled():
         return forward(*args, **kwargs)
     first = next(creation_order)
     out = forward(*args, **kwargs)
