@@ -75,7 +75,7 @@ def add_common_arguments(parser, config, default_out):
     parser.add_argument("--batch-size", type=int, default=config.batch_size,
                         help=f"examples per step (default {config.batch_size})")
     parser.add_argument("--lr", type=float, default=config.lr,
-                        help=f"Adam's learning rate (default {config.lr})")
+                        help=f"the optimizer's learning rate (default {config.lr})")
     parser.add_argument("--seed", type=int, default=config.seed,
                         help=f"seeds weights, shuffles and samples (default {config.seed})")
     parser.add_argument("--out", metavar="DIR", default=config.out,

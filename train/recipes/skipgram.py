@@ -388,7 +388,8 @@ def add_arguments(parser):
     config = Config()
     add_common_arguments(parser, config, "runs/skipgram-<loss>")
     parser.add_argument("--loss", choices=["softmax", "negative"], default=config.loss,
-                        help="full softmax or negative sampling (default softmax)")
+                        help=f"negative sampling (SparseAdam) or the full softmax (Adam) "
+                             f"(default {config.loss})")
     parser.add_argument("--dim", type=int, default=config.dim,
                         help=f"embedding size (default {config.dim})")
     parser.add_argument("--window", type=int, default=config.window,
