@@ -1,12 +1,11 @@
 """The backward pass: the chain rule applied node by node, from the roots back to the leaves.
 
 The engine never names an operation: it sees tensors (`grad_fn`, `_requires_grad`, `_hooks`,
-`_seq`, `.grad`), nodes (`inputs`, `backward`, `release`) and gradients, which are Tensors (a
-row-sparse one brings its own `+`, `_plus`, `sum_to_size`, `to`, `_storage` and `_copy`).
-`steps` is the walk; each step of its loop is a function below, the one place it happens:
-topological_order and leading_to (which nodes matter), run_hooks, call_backward, reduce_to
-(undo broadcasting and dtype promotion), accumulate (sum two gradients of a tensor), and the
-node's own `release` (free what its backward needed).
+`_seq`, `._grad`), nodes (`inputs`, `backward`, `release`) and gradients (Tensors; a row-sparse
+one brings its own `+`, `_plus`, `_plus_`, `sum_to_size`, `to`, `_storage` and `_copy`).
+`steps` is the walk, a loop of named steps: topological_order and leading_to (which nodes
+matter), run_hooks, the node's `backward`, reduce_to (undo broadcasting and dtype promotion),
+accumulate (sum two gradients of a tensor) and the node's `release` (free what backward read).
 
 Tensors are numbered when made (`_seq`), inputs before outputs: sorted by that number they are
 in topological order, with no recursion. Gradients live in a dict local to the walk, by id.
@@ -32,6 +31,7 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
         order = leading_to(targets, order)
     found = {} if found is None else found
     grads, handed_out = {}, {id(version.owner(g._storage())) for g in root_grads}
+    summed = set()                   # tensors (by id) whose gradient is a sum this walk made
     for root, g in zip(roots, root_grads):
         grads[id(root)] = accumulate(grads.get(id(root)), g)
     for t in reversed(order):
@@ -44,14 +44,17 @@ def steps(roots, root_grads, retain_graph=False, targets=None, found=None):
             found[id(t)] = g
         if fn is None:
             if targets is None:
-                t.grad = own(g, handed_out) if t.grad is None else accumulate(t.grad, g)
+                t._grad = own(g, handed_out) if t._grad is None else accumulate(t._grad, g)
             yield t, g, ()
             continue
-        input_grads = call_backward(fn, g, t)
+        input_grads = fn.backward(g, t)
         for parent, pg in zip(fn.inputs, input_grads):
             if pg is not None and parent._requires_grad:
                 pg, key = reduce_to(pg, parent), id(parent)
-                grads[key] = accumulate(grads[key], pg) if key in grads else pg
+                if key in grads:
+                    pg = accumulate(grads[key], pg, in_place=key in summed)
+                    summed.add(key)
+                grads[key] = pg
         if not retain_graph:
             fn.release()                             # keeps a record for drawings: autograd.edges
         yield t, g, input_grads
@@ -96,11 +99,6 @@ def run_hooks(t, g):
     return g
 
 
-def call_backward(fn, g, out):
-    """The gradients of fn's inputs, given g, the gradient of its output `out`."""
-    return fn.backward(g, out)
-
-
 def reduce_to(g, like):
     """g summed back over broadcast dimensions and cast to the dtype of `like`, an input."""
     wanted, got = like.data, g if g.is_sparse else g.data    # row-sparse: its .data is dense
@@ -111,16 +109,16 @@ def reduce_to(g, like):
     return g
 
 
-def accumulate(total, g):
+def accumulate(total, g, in_place=False):
     """total + g (g alone when total is None): two gradients of one tensor summed.
 
-    A Tensor op under create_graph (recorded, to differentiate) and in forward mode (carrying
-    tangents, for hvp); otherwise a plain sum of the numbers, with nothing to record.
-    """
+    A Tensor op under create_graph (recorded) and in forward mode (carrying tangents, for hvp);
+    otherwise a plain sum of arrays, added into `total` when it is the walk's own (`in_place`)."""
     if total is None:
         return g
-    recording = grad_mode.grad_enabled() or grad_mode.current_tangents() is not None
-    return total + g if recording else total._plus(g)
+    if grad_mode.grad_enabled() or grad_mode.current_tangents() is not None:
+        return total + g
+    return total._plus_(g) if in_place else total._plus(g)
 
 
 def own(g, handed_out):

@@ -109,6 +109,11 @@ class Tensor(ArithmeticMethods, ElementwiseMethods, ReductionMethods, ShapeMetho
         """self + other outside the graph, as plain arrays (the engine's sum of gradients)."""
         return self._constant(self.data + other.data)
 
+    def _plus_(self, other):
+        """self += other, in self's memory (the engine's own sums, which no one else holds)."""
+        self.data += other.data
+        return self
+
     # -- attributes --------------------------------------------------------------------------
 
     @property
@@ -402,6 +407,8 @@ class RowSparseGrad(Tensor):
 
     def _plus(self, other):
         return self + other          # stays row-sparse when other is, densifies otherwise
+
+    _plus_ = _plus                   # a new sum: the rows are concatenated, not added in place
 
     def _dense_tensor(self):
         return self._constant(self.data)
