@@ -1,7 +1,7 @@
 """What a graph node keeps once backward has freed it: the graph's structure, no array.
 
 `release_node(fn)` (Function.release, which the engine calls unless retain_graph) drops the
-node's inputs and the arrays it saved for backward (ids, masks, buffers) and leaves
+node's inputs and the slots its class names in `saved` (ids, masks, buffers) and leaves
 `fn.edges`, a light record of where each input came from, like PyTorch's next_functions: per
 input, the leaf Tensor itself (leaves outlive a graph anyway), or for an intermediate the tuple
 (its grad_fn, name, shape, dtype, creation number), without its array. So after backward the
@@ -11,7 +11,6 @@ engine never reads `edges`.
 
 `Function.calls` is the other thing a node carries for the drawings (autograd.scopes).
 """
-import numpy as np
 
 
 def release_node(fn):
@@ -21,6 +20,5 @@ def release_node(fn):
         edges.append(t if t.grad_fn is None else
                      (t.grad_fn, t.name, t.data.shape, t.data.dtype, t._seq))
     fn.edges, fn.inputs = edges, None
-    for name in type(fn).__slots__:                  # saved arrays: ids, masks, buffers
-        if isinstance(getattr(fn, name, None), np.ndarray):
-            setattr(fn, name, None)
+    for name in fn.saved:                            # what backward read besides the inputs
+        setattr(fn, name, None)

@@ -21,6 +21,7 @@ requires_grad = attrgetter("_requires_grad")
 
 class Function:
     __slots__ = ("inputs", "edges", "calls")
+    saved = ()          # slots that may hold arrays backward reads (ids, masks): freed with it
 
     @classmethod
     def apply(cls, *inputs, **params):

@@ -37,6 +37,7 @@ class CrossEntropy(Function):
     """
     __slots__ = ("exps", "ids", "inv_total", "on", "reduction", "scale", "smoothing", "valid",
                  "weight")
+    saved = ("exps", "ids", "inv_total", "on", "valid", "weight")
 
     def forward(self, logits, ids=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
@@ -72,10 +73,6 @@ class CrossEntropy(Function):
         self.scale = 1.0 / float(count) if count else 0.0   # no counted row: no gradient
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(loss.sum() / count, dtype=dtype)   # 0/0 = nan, as torch
-
-    def release(self):
-        super().release()
-        self.exps = self.inv_total = None        # the (M, C) buffer goes with the graph
 
     def _target(self, m, c, dtype):
         """q of the docstring as a dense (M, C) array, and its row sums (M, 1)."""

@@ -216,6 +216,7 @@ class Cos(Function):
 
 class Clamp(Function):
     __slots__ = ("low", "high")
+    saved = ("low", "high")                 # numbers, or arrays of bounds
     reads = {0: (0,)}
 
     def forward(self, a, low=None, high=None):

@@ -19,6 +19,7 @@ def is_advanced(index):
 
 class Index(Function):
     __slots__ = ("index",)
+    saved = ("index",)
     reads = {}
 
     def forward(self, a, index=()):
@@ -36,6 +37,7 @@ class Index(Function):
 class ScatterAdd(Function):
     """zeros(shape) with `a` added at `index`; repeated indices accumulate."""
     __slots__ = ("index",)
+    saved = ("index",)
     reads = {}
 
     def forward(self, a, shape=(), index=()):
@@ -64,6 +66,7 @@ class EmbeddingLookup(Function):
     id `padding_idx` get no gradient.
     """
     __slots__ = ("ids", "padding_idx", "sparse")
+    saved = ("ids",)
     reads = {}
 
     def forward(self, weight, ids=None, padding_idx=None, sparse=True):

@@ -37,6 +37,7 @@ class SetItem(Function):
     gradient of the elements it was written to (the engine sums a broadcast value back).
     """
     __slots__ = ("index",)
+    saved = ("index",)
     reads = {}                              # only the index: no input's numbers are needed
 
     def forward(self, a, value, index=()):

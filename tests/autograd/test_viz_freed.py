@@ -7,6 +7,7 @@ import weakref
 
 import numpy as np
 import pytest
+from compositions import STEPS, Gradspace, run
 from viz_helpers import as_float, by_name, clusters, label_field, micrograd, nodes
 
 from gradspace import nn
@@ -96,6 +97,18 @@ def test_after_backward_the_graph_holds_no_intermediate_array_and_cannot_run_aga
     assert found - leaves - {id(loss.data)} == {id(a) for a in leaf_inputs(loss)}
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_after_backward_no_node_of_any_op_keeps_an_array_it_saved(name):
+    # Each op names the slots that may hold arrays its backward reads (Function.saved: ids,
+    # masks, softmax buffers, indices); backward() frees them with the node. What the graph
+    # still reaches is the leaves' arrays (x, its .grad, constants) and the loss's own.
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    loss = run([name], x, Gradspace).sum()
+    loss.backward()
+    kept = reachable_arrays(loss) - {id(loss.data), id(x.data), id(x.grad.data)}
+    assert kept - {id(a) for a in leaf_inputs(loss)} == set()
 
 
 def reachable_arrays(root):
