@@ -32,7 +32,7 @@ state = _State()
 
 def is_grad_enabled():
     """True when new operations are recorded for backpropagation (in this thread)."""
-    return state.enabled
+    return _enabled.get()
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -40,23 +40,24 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     The mode before the block is restored on leaving it, also when it is left by an exception.
     A decorated function enters a fresh copy of the manager at each call, so several threads
-    may run it at once, each restoring its own mode.
+    may run it at once, each restoring its own mode. The ContextVar's own tokens do the
+    restoring: no Python-level property on the way in or out (the optimizers' step and every
+    backward pass enter one).
     """
 
     def __init__(self, mode=True):
         self.mode = bool(mode)
-        self.previous = []          # a stack: the same manager may be entered again inside
+        self.tokens = []            # a stack: the same manager may be entered again inside
 
     def _recreate_cm(self):
         return set_grad_enabled(self.mode)
 
     def __enter__(self):
-        self.previous.append(state.enabled)
-        state.enabled = self.mode
+        self.tokens.append(_enabled.set(self.mode))
         return self
 
     def __exit__(self, *exc):
-        state.enabled = self.previous.pop()
+        _enabled.reset(self.tokens.pop())
         return False
 
 
@@ -70,7 +71,7 @@ class _Switch(set_grad_enabled):
         return super().__new__(cls)
 
     def __init__(self, func=None):
-        super().__init__(self.mode)
+        self.tokens = []                         # the mode is the class's
 
 
 class no_grad(_Switch):

@@ -8,7 +8,7 @@ import numpy as np
 
 from gradspace.autograd import forward_ad
 from gradspace.autograd.function import Function
-from gradspace.autograd.grad_mode import state
+from gradspace.autograd.grad_mode import grad_enabled
 
 
 def is_advanced(index):
@@ -80,7 +80,7 @@ class EmbeddingLookup(Function):
         rows = grad.reshape(ids.shape[0], *weight.shape[1:])
         if self.padding_idx is not None:
             rows = rows * (ids != self.padding_idx).reshape((-1,) + (1,) * (weight.ndim - 1))
-        if self.sparse and not state.enabled and not forward_ad.in_dual_level():
+        if self.sparse and not grad_enabled() and not forward_ad.in_dual_level():
             return (weight._row_sparse(ids, rows.data),)
         return (ScatterAdd.apply(rows, shape=weight.shape, index=ids),)
 
