@@ -21,7 +21,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from gradspace.autograd.grad_mode import state
+from gradspace.autograd.grad_mode import current_tangents, state
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 UnpackedDualTensor.__doc__ = "What unpack_dual returns: the value and its tangent (or None)."
@@ -54,7 +54,7 @@ class dual_level:
 def in_dual_level():
     """Whether a forward-mode level is active (a backward that takes a numpy shortcut must not:
     tangents may be flowing through it)."""
-    return state.tangents is not None
+    return current_tangents() is not None
 
 
 def make_dual(tensor, tangent, *, level=None):

@@ -28,14 +28,15 @@ def record_call(owner, forward, *args, **kwargs):
         return forward(*args, **kwargs)
     first = next(creation_order)
     out = forward(*args, **kwargs)
-    # what went in, as shapes: ids given to an Embedding are data, not inputs of the graph
-    shapes = tuple([a.shape for a in args if isinstance(a, (Tensor, np.ndarray))])
-    note = (owner, first, next(creation_order), shapes)
-    if type(out) is Tensor:
-        _note(out, note)
-    else:
-        for t in _tensors(out):
-            _note(t, note)
+    shapes = []         # what went in, as shapes: ids given to an Embedding are data, not inputs
+    for a in args:
+        if isinstance(a, (Tensor, np.ndarray)):
+            shapes.append(a.shape)
+    note = (owner, first, next(creation_order), tuple(shapes))
+    for t in (out,) if type(out) is Tensor else _tensors(out):
+        fn = t.grad_fn
+        if fn is not None:      # an outer call's note goes after the inner calls' notes
+            fn.calls = getattr(fn, "calls", ()) + (note,)
     return out
 
 
@@ -44,13 +45,6 @@ def calls_of(tensor):
     first: every tensor those calls made has a creation number between first and last."""
     fn = getattr(tensor, "grad_fn", None)
     return list(getattr(fn, "calls", None) or ())
-
-
-def _note(t, note):
-    fn = t.grad_fn
-    if fn is not None:
-        calls = getattr(fn, "calls", None)
-        fn.calls = (note,) if calls is None else calls + (note,)   # an outer call too
 
 
 def _tensors(out):

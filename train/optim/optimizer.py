@@ -104,8 +104,9 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad, self.state.setdefault(p, {}), group)
+                    grad = p.grad
+                    if grad is not None:
+                        self._update(p, grad, self.state.setdefault(p, {}), group)
                         # The update wrote p.data in place: a graph recorded before it that
                         # reads p must now refuse to run backward (see autograd/version.py).
                         increment_version(p)
